@@ -1,0 +1,91 @@
+"""Presets: every tunable knob of the pipeline in one dataclass (introduced in notebook 00).
+
+Choose one with the environment variable ``MOTIONGPT_LITE_PRESET`` (``tiny``, ``small`` -- the
+default --, ``base`` or ``paper``) or by name in code::
+
+    from motiongpt_lite.config import get_preset
+    preset = get_preset()            # reads MOTIONGPT_LITE_PRESET, default "small"
+    preset = get_preset("tiny")      # explicit
+
+Folders come from environment variables with repository-relative defaults:
+``MOTIONGPT_LITE_DATA`` (datasets; default ``<repo>/data``) and ``MOTIONGPT_LITE_CHECKPOINTS``
+(trained models; default ``<repo>/checkpoints``).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+__all__ = ["DataConfig", "Preset", "PRESETS", "get_preset", "data_root", "checkpoint_root", "PRESET_ENV"]
+
+PRESET_ENV = "MOTIONGPT_LITE_PRESET"
+DEFAULT_PRESET = "small"
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which motions we learn from and how they are cut."""
+
+    dataset: str = "embedded"  # "embedded" (generated offline), "humanml3d" or "kit" (downloaded by data_download.sh)
+    num_motions: int = 2000  # embedded set: motions generated before mirroring (mirroring doubles them)
+    min_frames: int = 40  # reference filter: clips and caption crops shorter than this are skipped (HumanML3D: 40)
+    max_frames: int = 196  # reference filter: clips longer are cropped to this (HumanML3D keeps < 200, uses 196)
+    window_frames: int = 64  # length of the random motion windows the VQ-VAE trains on
+    batch_size: int = 64  # clips or windows per training batch
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One complete set of knobs. Presets are instances of this class, see ``PRESETS``."""
+
+    name: str
+    data: DataConfig = field(default_factory=DataConfig)
+    seed: int = 1234  # one seed for data generation, initialisation and shuffling
+    device: str = "auto"  # "auto" picks cuda, then mps, then cpu; or name one explicitly
+
+    def with_overrides(self, **changes) -> "Preset":
+        """A copy with top-level fields replaced, e.g. ``preset.with_overrides(seed=0)``."""
+        return replace(self, **changes)
+
+
+PRESETS: dict[str, Preset] = {
+    # CI and quick checks: every notebook in seconds.
+    "tiny": Preset(name="tiny", data=DataConfig(num_motions=160, batch_size=32)),
+    # The default: a 2-core CPU, about five minutes per notebook.
+    "small": Preset(name="small", data=DataConfig(num_motions=2000, batch_size=64)),
+    # One GPU: HumanML3D when present (else a large embedded set), flan-t5-base.
+    "base": Preset(name="base", data=DataConfig(dataset="humanml3d", num_motions=8000, batch_size=256)),
+    # MotionGPT's own settings (HumanML3D, 64-frame windows, batch 256 for the tokenizer).
+    "paper": Preset(name="paper", data=DataConfig(dataset="humanml3d", num_motions=8000, batch_size=256)),
+}
+
+
+def get_preset(name: str | None = None) -> Preset:
+    """The preset called ``name``, or the one named by ``MOTIONGPT_LITE_PRESET`` (default ``small``).
+
+    Raises:
+        ValueError: unknown name; the message lists the valid ones.
+    """
+    name = name or os.environ.get(PRESET_ENV) or DEFAULT_PRESET
+    key = name.strip().lower()
+    if key not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)} "
+                         f"(set {PRESET_ENV} or pass --preset).")
+    return PRESETS[key]
+
+
+def _repo_root() -> Path:
+    """The checkout this package lives in (editable install), else the current folder."""
+    here = Path(__file__).resolve().parent.parent
+    return here if (here / "pyproject.toml").exists() else Path.cwd()
+
+
+def data_root() -> Path:
+    """Folder holding datasets: ``$MOTIONGPT_LITE_DATA`` or ``<repo>/data``."""
+    return Path(os.environ.get("MOTIONGPT_LITE_DATA") or _repo_root() / "data")
+
+
+def checkpoint_root() -> Path:
+    """Folder holding trained models: ``$MOTIONGPT_LITE_CHECKPOINTS`` or ``<repo>/checkpoints``."""
+    return Path(os.environ.get("MOTIONGPT_LITE_CHECKPOINTS") or _repo_root() / "checkpoints")
