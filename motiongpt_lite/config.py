@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-__all__ = ["DataConfig", "Preset", "PRESETS", "get_preset", "data_root", "checkpoint_root", "PRESET_ENV"]
+__all__ = ["DataConfig", "Preset", "PRESETS", "get_preset", "data_root", "checkpoint_root", "embedded_dir", "PRESET_ENV"]
 
 PRESET_ENV = "MOTIONGPT_LITE_PRESET"
 DEFAULT_PRESET = "small"
@@ -89,3 +89,8 @@ def data_root() -> Path:
 def checkpoint_root() -> Path:
     """Folder holding trained models: ``$MOTIONGPT_LITE_CHECKPOINTS`` or ``<repo>/checkpoints``."""
     return Path(os.environ.get("MOTIONGPT_LITE_CHECKPOINTS") or _repo_root() / "checkpoints")
+
+
+def embedded_dir(preset: Preset) -> Path:
+    """Folder of the preset's embedded dataset, ``<data root>/embedded_<preset name>`` (sizes differ per preset)."""
+    return data_root() / f"embedded_{preset.name}"
