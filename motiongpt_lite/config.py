@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-__all__ = ["DataConfig", "Preset", "PRESETS", "get_preset", "data_root", "checkpoint_root", "embedded_dir", "PRESET_ENV"]
+__all__ = ["DataConfig", "Preset", "PRESETS", "get_preset", "data_root", "checkpoint_root", "embedded_dir", "run_dir", "PRESET_ENV"]
 
 PRESET_ENV = "MOTIONGPT_LITE_PRESET"
 DEFAULT_PRESET = "small"
@@ -94,3 +94,8 @@ def checkpoint_root() -> Path:
 def embedded_dir(preset: Preset) -> Path:
     """Folder of the preset's embedded dataset, ``<data root>/embedded_<preset name>`` (sizes differ per preset)."""
     return data_root() / f"embedded_{preset.name}"
+
+
+def run_dir(preset: Preset) -> Path:
+    """Folder for everything a pipeline run at ``preset`` writes (models, tokens, report, demos)."""
+    return checkpoint_root() / preset.name

@@ -1,0 +1,93 @@
+"""Command line: ``motiongpt-lite <command>`` (or ``python -m motiongpt_lite <command>``).
+
+Commands:
+    run          the whole pipeline at a preset, resumable (the README's main job)
+    data build   write the embedded dataset (HumanML3D layout) into a folder
+    animate      render a clip of a dataset folder to GIF/MP4
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from motiongpt_lite.config import PRESETS, embedded_dir, get_preset
+
+__all__ = ["main"]
+
+
+def _cmd_run(args) -> None:
+    from motiongpt_lite.pipeline import run
+
+    run(get_preset(args.preset), stages=args.stages)
+
+
+def _cmd_data_build(args) -> None:
+    from motiongpt_lite.data.synthetic import build_embedded_dataset
+
+    preset = get_preset(args.preset)
+    out = Path(args.out) if args.out else embedded_dir(preset)
+    summary = build_embedded_dataset(out, preset=preset.name, seed=args.seed, num_motions=args.num_motions, overwrite=args.overwrite)
+    for key, value in summary.items():
+        print(f"{key}: {value}")
+
+
+def _cmd_animate(args) -> None:
+    import numpy as np
+
+    from motiongpt_lite import viz
+    from motiongpt_lite.data.dataset import read_captions
+    from motiongpt_lite.data.features import features_to_joints
+
+    root = Path(args.dataset) if args.dataset else embedded_dir(get_preset(args.preset))
+    source = root / "new_joint_vecs" / f"{args.clip}.npy"
+    if not source.exists():
+        raise SystemExit(f"no clip {args.clip!r} in {root}; list the ids in {root / 'test.txt'} or build the data with "
+                         "`motiongpt-lite data build`.")
+    joints = features_to_joints(np.load(source).astype(np.float32))
+    captions = read_captions(root / "texts" / f"{args.clip}.txt") if (root / "texts" / f"{args.clip}.txt").exists() else []
+    anim = viz.animate(joints, title=captions[0].text if captions else args.clip)
+    viz.save_animation(anim, args.out)
+    print(f"wrote {args.out}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="motiongpt-lite", description="MotionGPT, rebuilt for learning.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    presets = ", ".join(PRESETS)
+
+    p = sub.add_parser("run", help="run the whole pipeline at a preset (resumable)")
+    p.add_argument("--preset", help=f"one of {presets} (default: $MOTIONGPT_LITE_PRESET or small)")
+    p.add_argument("--stages", nargs="+", help="run only these stages, in the order given")
+    p.set_defaults(func=_cmd_run)
+
+    data = sub.add_parser("data", help="datasets").add_subparsers(dest="data_command", required=True)
+    p = data.add_parser("build", help="generate the embedded dataset in the HumanML3D layout")
+    p.add_argument("--preset", help=f"one of {presets}; sets the size")
+    p.add_argument("--out", help="target folder (default: <data root>/embedded_<preset>)")
+    p.add_argument("--seed", type=int, help="random seed (default: the preset's)")
+    p.add_argument("--num-motions", type=int, help="motions before mirroring (default: the preset's)")
+    p.add_argument("--overwrite", action="store_true", help="rebuild even if a complete build is there")
+    p.set_defaults(func=_cmd_data_build)
+
+    p = sub.add_parser("animate", help="render one clip of a dataset folder to .gif or .mp4")
+    p.add_argument("clip", help="clip id, e.g. 000012 or M000012")
+    p.add_argument("--out", default="clip.gif", help="output file (.gif or .mp4)")
+    p.add_argument("--dataset", help="dataset folder (default: the preset's embedded set)")
+    p.add_argument("--preset", help=f"one of {presets}")
+    p.set_defaults(func=_cmd_animate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"motiongpt-lite: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

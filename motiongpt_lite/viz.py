@@ -1,0 +1,365 @@
+"""Plots and animations of motion clips (introduced in notebook 00, used by every later notebook).
+
+Everything here is headless-safe: figures have fixed sizes and labelled axes, nothing calls
+``plt.show()``, and every figure is detached from pyplot (``plt.close``) before it is returned,
+so a notebook shows it exactly once (as the cell's value) and CI never opens a window.
+
+Data conventions (HumanML3D): ``joints`` is (T, J, 3) with Y up and the floor at y = 0.
+matplotlib's 3D axes put *their* z axis up, so we plot the cyclic permutation (z, x, y), which keeps
+the scene right-handed (nothing is mirrored). Left limbs are blue, right limbs red, the spine grey.
+"""
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import textwrap
+from html import escape
+from pathlib import Path
+from typing import Callable, Sequence
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+import plotly.graph_objects as go
+from IPython.display import HTML
+from matplotlib import animation
+from matplotlib.figure import Figure
+
+from motiongpt_lite.data.features import feature_groups
+from motiongpt_lite.data.skeleton import HUMANML3D, Skeleton
+
+__all__ = ["animate", "to_html", "save_animation", "filmstrip", "plotly_animation", "feature_heatmap",
+           "motion_player", "plot_curves"]
+
+SIDE_COLORS = {"left": "tab:blue", "right": "tab:red", "centre": "0.3"}
+MPL_AXES = [2, 0, 1]  # data (x, y, z) -> matplotlib (z, x, y): matplotlib's vertical axis is its z
+CLIP_SIZE = 4.0  # inches per clip in 3D figures
+ANIM_DPI = 72  # keeps a 200-frame jshtml animation well under matplotlib's 20 MB embed limit
+
+
+def _as_clip(joints, skeleton: Skeleton) -> np.ndarray:
+    """numpy or torch (T, J, 3) -> float numpy array, with a clear error for anything else."""
+    if hasattr(joints, "detach"):
+        joints = joints.detach().cpu().numpy()
+    joints = np.asarray(joints, dtype=np.float64)
+    if joints.ndim != 3 or joints.shape[1:] != (skeleton.num_joints, 3) or len(joints) == 0:
+        raise ValueError(f"joints must have shape (T, {skeleton.num_joints}, 3) for {skeleton.name} with T >= 1, "
+                         f"got {joints.shape}; pass one clip as frames x joints x xyz (several clips as a list).")
+    if not np.isfinite(joints).all():
+        bad = np.flatnonzero(~np.isfinite(joints).all(axis=(1, 2)))
+        raise ValueError(f"joints contain NaN/inf at frames {bad[:10].tolist()}; drop or interpolate them first.")
+    return joints
+
+
+def _as_clips(joints, skeleton: Skeleton) -> list[np.ndarray]:
+    """One clip or a list/tuple of clips -> list of (T, J, 3) arrays."""
+    clips = joints if isinstance(joints, (list, tuple)) else [joints]
+    if not clips:
+        raise ValueError("got an empty list of clips; pass at least one (T, J, 3) clip.")
+    return [_as_clip(clip, skeleton) for clip in clips]
+
+
+def _titles(title: str | Sequence[str] | None, count: int) -> list[str | None]:
+    if title is None or isinstance(title, str):
+        return [title] * count
+    if len(title) != count:
+        raise ValueError(f"got {len(title)} titles for {count} clips; pass one title per clip.")
+    return list(title)
+
+
+def _side(chain: Sequence[int], skeleton: Skeleton) -> str:
+    name = skeleton.joint_names[chain[-1]]
+    return "left" if name.startswith("l_") else "right" if name.startswith("r_") else "centre"
+
+
+def _cube(points: np.ndarray, half: float | None = None) -> np.ndarray:
+    """(N, 3) points -> (3, 2) data-axis limits of a cube holding them, its bottom at the floor (or lower)."""
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    lo[1] = min(lo[1], 0.0)
+    half = (hi - lo).max() / 2 + 0.1 if half is None else half
+    centre = (lo + hi) / 2
+    centre[1] = lo[1] + half
+    return np.stack([centre - half, centre + half], axis=1)  # (3, 2)
+
+
+def _scene(ax, joints: np.ndarray, skeleton: Skeleton, limits: np.ndarray, fps: float) -> Callable[[int], list]:
+    """Draw floor, root path and bone lines of one clip on a 3D axis; return ``update(t)`` that poses frame t."""
+    (x0, x1), (y0, y1), (z0, z1) = limits
+    gx, gz = np.meshgrid([x0, x1], [z0, z1])
+    ax.plot_surface(gz, gx, np.zeros_like(gx), color="0.8", alpha=0.4, shade=False)  # floor y = 0
+    root = joints[:, 0]  # (T, 3)
+    ax.plot(root[:, 2], root[:, 0], np.zeros(len(root)), color="tab:green", lw=1, label="root path")
+    lines = []
+    for chain in skeleton.kinematic_chains:
+        side = _side(chain, skeleton)
+        labelled = side in {line.get_label() for line in lines}
+        lines.append(ax.plot([], [], [], color=SIDE_COLORS[side], lw=2.5, marker="o", ms=2,
+                             label=f"_{side}" if labelled else side)[0])
+    ax.set(xlim=limits[2], ylim=limits[0], zlim=limits[1], xlabel="z (m)", ylabel="x (m)", zlabel="y, up (m)")
+    ax.set_box_aspect((1, 1, 1))
+    ax.view_init(elev=15, azim=-50)
+    ax.legend(loc="upper right", fontsize=7)
+    clock = ax.text2D(0.02, 0.95, "", transform=ax.transAxes, fontsize=8)
+
+    def update(t: int) -> list:
+        pose = joints[min(t, len(joints) - 1)][:, MPL_AXES]  # (J, 3) in matplotlib order; short clips hold still
+        for line, chain in zip(lines, skeleton.kinematic_chains):
+            line.set_data_3d(*pose[list(chain)].T)
+        clock.set_text(f"frame {t}  ({t / fps:.2f} s)")
+        return lines + [clock]
+
+    update(0)
+    return update
+
+
+def animate(joints, skeleton: Skeleton = HUMANML3D, title: str | Sequence[str] | None = None,
+            captions: Sequence[str] | None = None, fps: float | None = None) -> animation.FuncAnimation:
+    """3D stick-figure animation of one clip, or of several clips side by side.
+
+    Args:
+        joints: (T, J, 3) numpy array or torch tensor, or a list of them (e.g. original vs reconstruction).
+        title: one title for the figure, or one per clip.
+        captions: text lines shown under the animation.
+        fps: playback speed; default ``skeleton.fps``.
+    Returns:
+        A FuncAnimation with max(T) frames; show it with :func:`to_html`, write it with :func:`save_animation`.
+    """
+    clips = _as_clips(joints, skeleton)
+    titles = _titles(title, len(clips))
+    fps = fps or skeleton.fps
+    fig = plt.figure(figsize=(CLIP_SIZE * len(clips), CLIP_SIZE + 0.4 * bool(captions)), dpi=ANIM_DPI, layout="constrained")
+    plt.close(fig)
+    limits = _cube(np.concatenate(clips).reshape(-1, 3))  # shared, so clips compare at the same scale
+    updates = []
+    for i, (clip, clip_title) in enumerate(zip(clips, titles)):
+        ax = fig.add_subplot(1, len(clips), i + 1, projection="3d")
+        updates.append(_scene(ax, clip, skeleton, limits, fps))
+        ax.set_title(clip_title if len(clips) > 1 else None)
+    if len(clips) == 1 and title:
+        fig.suptitle(title)
+    if captions:
+        fig.supxlabel("\n".join(textwrap.fill(c, 70) for c in captions), fontsize=8)
+    num_frames = max(len(clip) for clip in clips)
+    return animation.FuncAnimation(fig, lambda t: sum((u(t) for u in updates), []), frames=num_frames,
+                                   interval=1000 / fps)
+
+
+def to_html(anim: animation.FuncAnimation) -> HTML:
+    """Self-contained JavaScript player (jshtml) that works in JupyterLab, Colab and under nbval."""
+    return HTML(anim.to_jshtml())
+
+
+def save_animation(anim: animation.FuncAnimation, path: str | os.PathLike, fps: float | None = None) -> Path:
+    """Write an animation to ``.gif`` (Pillow) or ``.mp4`` (ffmpeg), atomically (temp file, then rename).
+
+    Args:
+        fps: frames per second; default the animation's own speed.
+    Returns:
+        The written path.
+    """
+    path = Path(path)
+    writers = {".gif": "pillow", ".mp4": "ffmpeg"}
+    if path.suffix.lower() not in writers:
+        raise ValueError(f"cannot save an animation as {path.suffix!r}; use a .gif or .mp4 path.")
+    writer = writers[path.suffix.lower()]
+    if not animation.writers.is_available(writer):
+        raise RuntimeError(f"the {writer} movie writer is not available; install it (e.g. `conda install ffmpeg` "
+                           "or `apt-get install ffmpeg`) or save as .gif instead.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        anim.save(tmp, writer=writer, fps=fps)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def filmstrip(joints, num_frames: int = 8, skeleton: Skeleton = HUMANML3D, view: str = "side",
+              title: str | Sequence[str] | None = None, fps: float | None = None) -> Figure:
+    """Static strip of evenly spaced poses, one row per clip, each pose labelled with frame and time.
+
+    Args:
+        joints: (T, J, 3) clip or a list of clips.
+        view: ``"side"`` (z forward to the right, y up: seen from the body's right at frame 0) or ``"3d"``.
+        title: a figure title, or one row title per clip.
+    Returns:
+        A (rows x num_frames) figure.
+    """
+    if view not in ("side", "3d"):
+        raise ValueError(f"unknown view {view!r}; use 'side' or '3d'.")
+    clips = _as_clips(joints, skeleton)
+    titles = _titles(title, len(clips))
+    fps = fps or skeleton.fps
+    fig = plt.figure(figsize=(1.6 * num_frames, 2.4 * len(clips) + 0.3), layout="constrained")
+    plt.close(fig)
+    for row, clip in enumerate(clips):
+        frames = np.unique(np.linspace(0, len(clip) - 1, num_frames).round().astype(int))
+        body = clip - clip[:, :1]  # (T, J, 3) relative to the root
+        half = max(np.abs(body[..., [0, 2]]).max(), (clip[..., 1].max() - min(clip[..., 1].min(), 0)) / 2) + 0.1
+        for col, t in enumerate(frames):
+            index = row * num_frames + col + 1
+            if view == "3d":
+                ax = fig.add_subplot(len(clips), num_frames, index, projection="3d")
+                _scene(ax, clip[t:t + 1], skeleton, _cube(clip[t], half), fps)
+                ax.get_legend().remove()
+                ax.texts[-1].remove()  # the frame clock: the title says it
+            else:
+                ax = fig.add_subplot(len(clips), num_frames, index)
+                for chain in skeleton.kinematic_chains:
+                    ax.plot(clip[t, list(chain), 2], clip[t, list(chain), 1], color=SIDE_COLORS[_side(chain, skeleton)],
+                            lw=2, marker="o", ms=2)
+                ax.axhline(0.0, color="0.5", lw=1)
+                ax.set(xlim=(clip[t, 0, 2] - half, clip[t, 0, 2] + half), ylim=_cube(clip[t], half)[1], aspect="equal",
+                       xlabel="z (m)" if row == len(clips) - 1 else None)
+                ax.set_ylabel(f"{titles[row]}\ny (m)" if titles[row] and len(clips) > 1 else "y (m)" if col == 0 else None)
+                ax.tick_params(labelsize=7, labelleft=col == 0)
+            ax.set_title(f"frame {t} ({t / fps:.1f} s)", fontsize=8)
+    if isinstance(title, str):
+        fig.suptitle(title)
+    return fig
+
+
+def plotly_animation(joints, skeleton: Skeleton = HUMANML3D, title: str | None = None,
+                     fps: float | None = None) -> go.Figure:
+    """Interactive 3D animation (Play/Pause and a frame slider), Y up, equal aspect, floor at y = 0.
+
+    Args:
+        joints: (T, J, 3) numpy array or torch tensor.
+    Returns:
+        A plotly Figure with T frames and a slider of T steps.
+    """
+    joints = _as_clip(joints, skeleton)
+    fps = fps or skeleton.fps
+    (x0, x1), (y0, y1), (z0, z1) = limits = _cube(joints.reshape(-1, 3))
+    floor = go.Mesh3d(x=[x0, x1, x1, x0], y=[0, 0, 0, 0], z=[z0, z0, z1, z1], i=[0, 0], j=[1, 2], k=[2, 3],
+                      color="lightgray", opacity=0.5, hoverinfo="skip", name="floor")
+    path = go.Scatter3d(x=joints[:, 0, 0], y=np.zeros(len(joints)), z=joints[:, 0, 2], mode="lines",
+                        line=dict(color="green", width=2), name="root path")
+
+    def bones(t: int) -> list[go.Scatter3d]:
+        return [go.Scatter3d(x=joints[t, list(c), 0], y=joints[t, list(c), 1], z=joints[t, list(c), 2],
+                             mode="lines+markers", line=dict(color=SIDE_COLORS[_side(c, skeleton)].replace("tab:", ""), width=6),
+                             marker=dict(size=2), name=_side(c, skeleton), showlegend=False)
+                for c in skeleton.kinematic_chains]
+
+    bone_ids = list(range(2, 2 + len(skeleton.kinematic_chains)))  # traces 0, 1 are the floor and the root path
+    frames = [go.Frame(data=bones(t), traces=bone_ids, name=str(t)) for t in range(len(joints))]
+    still = {"frame": {"duration": 0, "redraw": True}, "mode": "immediate", "transition": {"duration": 0}}
+    play = {"frame": {"duration": 1000 / fps, "redraw": True}, "fromcurrent": True, "transition": {"duration": 0}}
+    fig = go.Figure(data=[floor, path] + bones(0), frames=frames)
+    fig.update_layout(
+        title=title, width=600, height=600, margin=dict(l=0, r=0, t=40, b=0),
+        scene=dict(xaxis=dict(range=limits[0], title="x (m)"), yaxis=dict(range=limits[1], title="y, up (m)"),
+                   zaxis=dict(range=limits[2], title="z (m)"), aspectmode="cube",
+                   camera=dict(up=dict(x=0, y=1, z=0), eye=dict(x=1.2, y=0.8, z=1.6))),
+        updatemenus=[dict(type="buttons", x=0.05, y=0.05, direction="left", buttons=[
+            dict(label="Play", method="animate", args=[None, play]),
+            dict(label="Pause", method="animate", args=[[None], still])])],
+        sliders=[dict(x=0.2, len=0.75, y=0.05, currentvalue=dict(prefix="frame "), steps=[
+            dict(label=str(t), method="animate", args=[[str(t)], still]) for t in range(len(joints))])],
+    )
+    return fig
+
+
+def feature_heatmap(features, num_joints: int = 22, normalized: bool = False, title: str | None = None) -> Figure:
+    """Heat map of a (T, D) feature matrix: frames on x, dims on y, feature groups marked and named.
+
+    Args:
+        features: (T, D) numpy array or torch tensor, D = 12 * num_joints - 1 (263 for HumanML3D).
+        normalized: whether the input is normalised (z-scores); shown in the title and sets the colour range.
+    Returns:
+        The figure.
+    """
+    if hasattr(features, "detach"):
+        features = features.detach().cpu().numpy()
+    features = np.asarray(features, dtype=np.float64)
+    dim = 12 * num_joints - 1
+    if features.ndim != 2 or features.shape[1] != dim:
+        raise ValueError(f"features must have shape (T, {dim}) for {num_joints} joints, got {features.shape}; "
+                         "pass one clip's feature matrix (or set num_joints).")
+    limit = 3.0 if normalized else max(float(np.percentile(np.abs(features), 99)), 1e-6)
+    fig = plt.figure(figsize=(9, 5), layout="constrained")
+    plt.close(fig)
+    ax = fig.add_subplot()
+    image = ax.imshow(features.T, aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+    fig.colorbar(image, ax=ax, label="z-score" if normalized else "value")
+    ticks, labels, run = [], [], []  # runs of thin groups share one multi-line label so names never overlap
+    for name, dims in feature_groups(num_joints).items():
+        ax.axhline(dims.stop - 0.5, color="k", lw=0.6)
+        run.append((name, dims))
+        if dims.stop - run[0][1].start >= dim / 20 or dims.stop == dim:
+            ticks.append((run[0][1].start + dims.stop - 1) / 2)
+            labels.append("\n".join(f"{n} [{d.start}:{d.stop}]" for n, d in run))
+            run = []
+    ax.set_yticks(ticks, labels, fontsize=7)
+    ax.set(xlabel="frame", ylabel="feature dimension (group [dims])",
+           title=f"{title or 'motion features'} ({'normalised' if normalized else 'raw'}, T={len(features)})")
+    return fig
+
+
+def motion_player(clips: dict, skeleton: Skeleton = HUMANML3D) -> widgets.Widget:
+    """Widget to browse clips: a clip dropdown, Play + frame slider, the captions and the current pose.
+
+    Args:
+        clips: id -> (joints (T, J, 3), list of caption strings), or id -> joints.
+    Returns:
+        A VBox; the pose is a matplotlib PNG in an ``ipywidgets.Image``, redrawn in Python on every change,
+        so the widget also builds (and redraws) without a browser.
+    """
+    if not clips:
+        raise ValueError("motion_player needs at least one clip; pass a dict id -> joints or (joints, captions).")
+    data = {}
+    for clip_id, value in clips.items():
+        joints, captions = value if isinstance(value, (tuple, list)) else (value, [])
+        data[clip_id] = (_as_clip(joints, skeleton), [str(c) for c in captions])
+    dropdown = widgets.Dropdown(options=list(data), description="clip")
+    play = widgets.Play(interval=round(1000 / skeleton.fps), description="play")
+    slider = widgets.IntSlider(description="frame")
+    widgets.link((play, "value"), (slider, "value"))
+    image = widgets.Image(format="png", layout=widgets.Layout(width="400px"))
+    text = widgets.HTML()
+    fig = plt.figure(figsize=(CLIP_SIZE, CLIP_SIZE), dpi=ANIM_DPI, layout="constrained")
+    plt.close(fig)
+    state = {}
+
+    def show_frame(change=None) -> None:
+        state["update"](slider.value)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        image.value = buffer.getvalue()
+
+    def show_clip(change=None) -> None:
+        joints, captions = data[dropdown.value]
+        fig.clear()
+        ax = fig.add_subplot(projection="3d")
+        state["update"] = _scene(ax, joints, skeleton, _cube(joints.reshape(-1, 3)), skeleton.fps)
+        ax.set_title(str(dropdown.value))
+        text.value = "<ul>" + "".join(f"<li>{escape(c)}</li>" for c in captions) + "</ul>" if captions else "<i>no captions</i>"
+        play.max = slider.max = len(joints) - 1
+        slider.value = 0
+        show_frame()
+
+    dropdown.observe(show_clip, names="value")
+    slider.observe(show_frame, names="value")
+    show_clip()
+    return widgets.VBox([widgets.HBox([dropdown, play, slider]), widgets.HBox([image, text])])
+
+
+def plot_curves(curves: dict[str, Sequence[float]], xlabel: str = "step", ylabel: str = "loss",
+                title: str | None = None, logy: bool = False) -> Figure:
+    """Line plot of named curves (losses, metrics) against their index."""
+    if not curves:
+        raise ValueError("plot_curves got no curves; pass a dict name -> list of values.")
+    fig = plt.figure(figsize=(6, 3.5), layout="constrained")
+    plt.close(fig)
+    ax = fig.add_subplot()
+    for name, values in curves.items():
+        ax.plot(np.arange(len(values)), np.asarray(values, dtype=float), label=name)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title, yscale="log" if logy else "linear")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return fig
