@@ -25,6 +25,7 @@ import plotly.graph_objects as go
 from IPython.display import HTML
 from matplotlib import animation
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from motiongpt_lite.data.features import feature_groups
 from motiongpt_lite.data.skeleton import HUMANML3D, Skeleton
@@ -32,7 +33,7 @@ from motiongpt_lite.data.skeleton import HUMANML3D, Skeleton
 __all__ = ["animate", "to_html", "save_animation", "filmstrip", "plotly_animation", "feature_heatmap",
            "motion_player", "plot_curves"]
 
-SIDE_COLORS = {"left": "tab:blue", "right": "tab:red", "centre": "0.3"}
+SIDE_COLORS = {"left": "#1f77b4", "right": "#d62728", "centre": "#4d4d4d"}  # hex: matplotlib and plotly both read it
 MPL_AXES = [2, 0, 1]  # data (x, y, z) -> matplotlib (z, x, y): matplotlib's vertical axis is its z
 CLIP_SIZE = 4.0  # inches per clip in 3D figures
 ANIM_DPI = 72  # keeps a 200-frame jshtml animation well under matplotlib's 20 MB embed limit
@@ -61,8 +62,9 @@ def _as_clips(joints, skeleton: Skeleton) -> list[np.ndarray]:
 
 
 def _titles(title: str | Sequence[str] | None, count: int) -> list[str | None]:
+    """Per-clip titles from a sequence; a single string is a figure title (suptitle), not a clip's."""
     if title is None or isinstance(title, str):
-        return [title] * count
+        return [None] * count
     if len(title) != count:
         raise ValueError(f"got {len(title)} titles for {count} clips; pass one title per clip.")
     return list(title)
@@ -73,18 +75,30 @@ def _side(chain: Sequence[int], skeleton: Skeleton) -> str:
     return "left" if name.startswith("l_") else "right" if name.startswith("r_") else "centre"
 
 
-def _cube(points: np.ndarray, half: float | None = None) -> np.ndarray:
-    """(N, 3) points -> (3, 2) data-axis limits of a cube holding them, its bottom at the floor (or lower)."""
+def _cube(points: np.ndarray, half: float) -> np.ndarray:
+    """(N, 3) points -> (3, 2) data-axis limits of a cube of side 2 * half around them, its bottom at the floor (or lower)."""
     lo, hi = points.min(axis=0), points.max(axis=0)
     lo[1] = min(lo[1], 0.0)
-    half = (hi - lo).max() / 2 + 0.1 if half is None else half
     centre = (lo + hi) / 2
     centre[1] = lo[1] + half
     return np.stack([centre - half, centre + half], axis=1)  # (3, 2)
 
 
-def _scene(ax, joints: np.ndarray, skeleton: Skeleton, limits: np.ndarray, fps: float) -> Callable[[int], list]:
-    """Draw floor, root path and bone lines of one clip on a 3D axis; return ``update(t)`` that poses frame t."""
+def _box(points: np.ndarray, margin: float = 0.1) -> np.ndarray:
+    """(N, 3) points -> (3, 2) data-axis limits from the floor (or lower) up; each floor side at least as long
+    as the box is high, so a pose standing still is not squeezed and a long walk keeps one scale."""
+    lo, hi = points.min(axis=0) - margin, points.max(axis=0) + margin
+    lo[1] = min(points[:, 1].min(), 0.0)
+    grow = np.maximum((hi[1] - lo[1]) - (hi - lo), 0.0) / 2  # (3,)
+    return np.stack([lo - grow, hi + grow], axis=1)  # (3, 2)
+
+
+def _scene(ax, joints: np.ndarray, skeleton: Skeleton, limits: np.ndarray, fps: float,
+           legend: bool = True) -> Callable[[int], list]:
+    """Draw floor, root path and bone lines of one clip on a 3D axis; return ``update(t)`` that poses frame t.
+
+    ``limits`` (3, 2) are data-axis (x, y, z) limits; the box is drawn with equal scale on every axis.
+    """
     (x0, x1), (y0, y1), (z0, z1) = limits
     gx, gz = np.meshgrid([x0, x1], [z0, z1])
     ax.plot_surface(gz, gx, np.zeros_like(gx), color="0.8", alpha=0.4, shade=False)  # floor y = 0
@@ -96,10 +110,15 @@ def _scene(ax, joints: np.ndarray, skeleton: Skeleton, limits: np.ndarray, fps: 
         labelled = side in {line.get_label() for line in lines}
         lines.append(ax.plot([], [], [], color=SIDE_COLORS[side], lw=2.5, marker="o", ms=2,
                              label=f"_{side}" if labelled else side)[0])
-    ax.set(xlim=limits[2], ylim=limits[0], zlim=limits[1], xlabel="z (m)", ylabel="x (m)", zlabel="y, up (m)")
-    ax.set_box_aspect((1, 1, 1))
-    ax.view_init(elev=15, azim=-50)
-    ax.legend(loc="upper right", fontsize=7)
+    ax.set(xlim=limits[2], ylim=limits[0], zlim=limits[1])
+    for axis, label in zip((ax.xaxis, ax.yaxis, ax.zaxis), ("z (m)", "x (m)", "y, up (m)")):
+        axis.set_label_text(label, fontsize=8)
+        axis.set_major_locator(MaxNLocator(4))
+    ax.tick_params(labelsize=6)
+    ax.set_box_aspect(np.ptp(limits, axis=1)[MPL_AXES])
+    ax.view_init(elev=15, azim=-50)  # front-right three-quarter view of a body facing +z
+    if legend:
+        ax.legend(loc="upper right", fontsize=7)
     clock = ax.text2D(0.02, 0.95, "", transform=ax.transAxes, fontsize=8)
 
     def update(t: int) -> list:
@@ -128,18 +147,22 @@ def animate(joints, skeleton: Skeleton = HUMANML3D, title: str | Sequence[str] |
     clips = _as_clips(joints, skeleton)
     titles = _titles(title, len(clips))
     fps = fps or skeleton.fps
-    fig = plt.figure(figsize=(CLIP_SIZE * len(clips), CLIP_SIZE + 0.4 * bool(captions)), dpi=ANIM_DPI, layout="constrained")
+    caption_text = "\n".join(textwrap.fill(c, 35 * len(clips)) for c in captions or [])
+    caption_height = 0.17 * (caption_text.count("\n") + 1) * bool(captions)  # inches
+    fig = plt.figure(figsize=(CLIP_SIZE * len(clips), CLIP_SIZE + caption_height), dpi=ANIM_DPI)
     plt.close(fig)
-    limits = _cube(np.concatenate(clips).reshape(-1, 3))  # shared, so clips compare at the same scale
+    fig.subplots_adjust(left=0.0, right=0.97, top=0.92, bottom=(caption_height + 0.05) / (CLIP_SIZE + caption_height),
+                        wspace=0.05)  # constrained layout clips the titles of 3D axes
+    limits = _box(np.concatenate(clips).reshape(-1, 3))  # shared, so clips compare at the same scale
     updates = []
     for i, (clip, clip_title) in enumerate(zip(clips, titles)):
         ax = fig.add_subplot(1, len(clips), i + 1, projection="3d")
-        updates.append(_scene(ax, clip, skeleton, limits, fps))
-        ax.set_title(clip_title if len(clips) > 1 else None)
-    if len(clips) == 1 and title:
+        updates.append(_scene(ax, clip, skeleton, limits, fps, legend=i == 0))
+        ax.set_title(clip_title)
+    if isinstance(title, str):
         fig.suptitle(title)
     if captions:
-        fig.supxlabel("\n".join(textwrap.fill(c, 70) for c in captions), fontsize=8)
+        fig.text(0.5, 0.02, caption_text, ha="center", va="bottom", fontsize=8)
     num_frames = max(len(clip) for clip in clips)
     return animation.FuncAnimation(fig, lambda t: sum((u(t) for u in updates), []), frames=num_frames,
                                    interval=1000 / fps)
@@ -189,6 +212,8 @@ def filmstrip(joints, num_frames: int = 8, skeleton: Skeleton = HUMANML3D, view:
     Returns:
         A (rows x num_frames) figure.
     """
+    if num_frames < 1:
+        raise ValueError(f"num_frames must be at least 1, got {num_frames}.")
     if view not in ("side", "3d"):
         raise ValueError(f"unknown view {view!r}; use 'side' or '3d'.")
     clips = _as_clips(joints, skeleton)
@@ -204,8 +229,7 @@ def filmstrip(joints, num_frames: int = 8, skeleton: Skeleton = HUMANML3D, view:
             index = row * num_frames + col + 1
             if view == "3d":
                 ax = fig.add_subplot(len(clips), num_frames, index, projection="3d")
-                _scene(ax, clip[t:t + 1], skeleton, _cube(clip[t], half), fps)
-                ax.get_legend().remove()
+                _scene(ax, clip[t:t + 1], skeleton, _cube(clip[t], half), fps, legend=False)
                 ax.texts[-1].remove()  # the frame clock: the title says it
             else:
                 ax = fig.add_subplot(len(clips), num_frames, index)
@@ -214,10 +238,10 @@ def filmstrip(joints, num_frames: int = 8, skeleton: Skeleton = HUMANML3D, view:
                             lw=2, marker="o", ms=2)
                 ax.axhline(0.0, color="0.5", lw=1)
                 ax.set(xlim=(clip[t, 0, 2] - half, clip[t, 0, 2] + half), ylim=_cube(clip[t], half)[1], aspect="equal",
-                       xlabel="z (m)" if row == len(clips) - 1 else None)
-                ax.set_ylabel(f"{titles[row]}\ny (m)" if titles[row] and len(clips) > 1 else "y (m)" if col == 0 else None)
+                       xlabel="z (m)" if row == len(clips) - 1 else None, ylabel="y (m)" if col == 0 else None)
                 ax.tick_params(labelsize=7, labelleft=col == 0)
-            ax.set_title(f"frame {t} ({t / fps:.1f} s)", fontsize=8)
+            label = f"frame {t} ({t / fps:.1f} s)"
+            ax.set_title(f"{titles[row]}\n{label}" if titles[row] and col == 0 else label, fontsize=8)
     if isinstance(title, str):
         fig.suptitle(title)
     return fig
@@ -234,7 +258,8 @@ def plotly_animation(joints, skeleton: Skeleton = HUMANML3D, title: str | None =
     """
     joints = _as_clip(joints, skeleton)
     fps = fps or skeleton.fps
-    (x0, x1), (y0, y1), (z0, z1) = limits = _cube(joints.reshape(-1, 3))
+    (x0, x1), (y0, y1), (z0, z1) = limits = _box(joints.reshape(-1, 3))
+    ratio = np.ptp(limits, axis=1) / np.ptp(limits, axis=1).max()  # (3,) equal scale on every axis
     floor = go.Mesh3d(x=[x0, x1, x1, x0], y=[0, 0, 0, 0], z=[z0, z0, z1, z1], i=[0, 0], j=[1, 2], k=[2, 3],
                       color="lightgray", opacity=0.5, hoverinfo="skip", name="floor")
     path = go.Scatter3d(x=joints[:, 0, 0], y=np.zeros(len(joints)), z=joints[:, 0, 2], mode="lines",
@@ -242,7 +267,7 @@ def plotly_animation(joints, skeleton: Skeleton = HUMANML3D, title: str | None =
 
     def bones(t: int) -> list[go.Scatter3d]:
         return [go.Scatter3d(x=joints[t, list(c), 0], y=joints[t, list(c), 1], z=joints[t, list(c), 2],
-                             mode="lines+markers", line=dict(color=SIDE_COLORS[_side(c, skeleton)].replace("tab:", ""), width=6),
+                             mode="lines+markers", line=dict(color=SIDE_COLORS[_side(c, skeleton)], width=6),
                              marker=dict(size=2), name=_side(c, skeleton), showlegend=False)
                 for c in skeleton.kinematic_chains]
 
@@ -253,8 +278,9 @@ def plotly_animation(joints, skeleton: Skeleton = HUMANML3D, title: str | None =
     fig = go.Figure(data=[floor, path] + bones(0), frames=frames)
     fig.update_layout(
         title=title, width=600, height=600, margin=dict(l=0, r=0, t=40, b=0),
-        scene=dict(xaxis=dict(range=limits[0], title="x (m)"), yaxis=dict(range=limits[1], title="y, up (m)"),
-                   zaxis=dict(range=limits[2], title="z (m)"), aspectmode="cube",
+        scene=dict(xaxis=dict(range=[x0, x1], title="x (m)"), yaxis=dict(range=[y0, y1], title="y, up (m)"),
+                   zaxis=dict(range=[z0, z1], title="z (m)"), aspectmode="manual",
+                   aspectratio=dict(x=ratio[0], y=ratio[1], z=ratio[2]),
                    camera=dict(up=dict(x=0, y=1, z=0), eye=dict(x=1.2, y=0.8, z=1.6))),
         updatemenus=[dict(type="buttons", x=0.05, y=0.05, direction="left", buttons=[
             dict(label="Play", method="animate", args=[None, play]),
@@ -287,15 +313,16 @@ def feature_heatmap(features, num_joints: int = 22, normalized: bool = False, ti
     ax = fig.add_subplot()
     image = ax.imshow(features.T, aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
     fig.colorbar(image, ax=ax, label="z-score" if normalized else "value")
-    ticks, labels, run = [], [], []  # runs of thin groups share one multi-line label so names never overlap
+    runs = []  # (thin?, groups): neighbouring thin groups share one multi-line label so names never overlap
     for name, dims in feature_groups(num_joints).items():
         ax.axhline(dims.stop - 0.5, color="k", lw=0.6)
-        run.append((name, dims))
-        if dims.stop - run[0][1].start >= dim / 20 or dims.stop == dim:
-            ticks.append((run[0][1].start + dims.stop - 1) / 2)
-            labels.append("\n".join(f"{n} [{d.start}:{d.stop}]" for n, d in run))
-            run = []
-    ax.set_yticks(ticks, labels, fontsize=7)
+        thin = dims.stop - dims.start < dim / 20
+        if thin and runs and runs[-1][0]:
+            runs[-1][1].append((name, dims))
+        else:
+            runs.append((thin, [(name, dims)]))
+    ax.set_yticks([(run[0][1].start + run[-1][1].stop - 1) / 2 for _, run in runs],
+                  ["\n".join(f"{n} [{d.start}:{d.stop}]" for n, d in run) for _, run in runs], fontsize=7)
     ax.set(xlabel="frame", ylabel="feature dimension (group [dims])",
            title=f"{title or 'motion features'} ({'normalised' if normalized else 'raw'}, T={len(features)})")
     return fig
@@ -336,12 +363,14 @@ def motion_player(clips: dict, skeleton: Skeleton = HUMANML3D) -> widgets.Widget
         joints, captions = data[dropdown.value]
         fig.clear()
         ax = fig.add_subplot(projection="3d")
-        state["update"] = _scene(ax, joints, skeleton, _cube(joints.reshape(-1, 3)), skeleton.fps)
+        state["update"] = _scene(ax, joints, skeleton, _box(joints.reshape(-1, 3)), skeleton.fps)
         ax.set_title(str(dropdown.value))
         text.value = "<ul>" + "".join(f"<li>{escape(c)}</li>" for c in captions) + "</ul>" if captions else "<i>no captions</i>"
+        if slider.value:
+            slider.value = 0  # the slider's observer redraws
+        else:
+            show_frame()
         play.max = slider.max = len(joints) - 1
-        slider.value = 0
-        show_frame()
 
     dropdown.observe(show_clip, names="value")
     slider.observe(show_frame, names="value")

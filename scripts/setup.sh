@@ -15,7 +15,10 @@ if [ ! -x "$VENV/bin/python" ]; then
     echo "[setup] creating $VENV with $($PYTHON --version)"
     "$PYTHON" -m venv "$VENV"
 fi
-PIP=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
+# pip, minus the harmless warnings about local index folders that some machines configure
+pip_install() {
+    "$VENV/bin/python" -m pip --disable-pip-version-check -q install "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+}
 
 stamp="$VENV/.motiongpt_lite-installed"
 want="$(cat pyproject.toml | sha256sum | cut -d' ' -f1)"
@@ -27,16 +30,16 @@ fi
 if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
     if [ -n "${MOTIONGPT_LITE_TORCH:-}" ]; then
         echo "[setup] installing $MOTIONGPT_LITE_TORCH (MOTIONGPT_LITE_TORCH)"
-        "${PIP[@]}" install "$MOTIONGPT_LITE_TORCH"
-    elif "${PIP[@]}" install --no-index --no-deps "torch==2.13.0" 2>/dev/null; then
+        pip_install "$MOTIONGPT_LITE_TORCH"
+    elif "$VENV/bin/python" -m pip -q install --no-index --no-deps "torch==2.13.0" >/dev/null 2>&1; then
         echo "[setup] installed the local CPU wheel torch==2.13.0; adding its dependencies"
-        "${PIP[@]}" install "torch==2.13.0"
+        pip_install "torch==2.13.0"
     else
         echo "[setup] installing torch from the package index"
-        "${PIP[@]}" install torch
+        pip_install torch
     fi
 fi
 echo "[setup] installing motiongpt_lite[dev] (editable)"
-"${PIP[@]}" install -e ".[dev]" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+pip_install -e ".[dev]"
 echo "$want" > "$stamp"
 echo "[setup] done: $("$VENV/bin/python" -c 'import torch, transformers; print("torch", torch.__version__, "| transformers", transformers.__version__)')"
