@@ -39,11 +39,21 @@ CLIP_SIZE = 4.0  # inches per clip in 3D figures
 ANIM_DPI = 72  # keeps a 200-frame jshtml animation well under matplotlib's 20 MB embed limit
 
 
+def _figure(**kwargs) -> Figure:
+    """A new figure detached from pyplot: never shown by ``plt.show()``, shown once when a cell returns it."""
+    fig = plt.figure(**kwargs)
+    plt.close(fig)
+    return fig
+
+
+def _numpy(array) -> np.ndarray:
+    """numpy array or torch tensor (any device) -> float64 numpy array."""
+    return np.asarray(array.detach().cpu().numpy() if hasattr(array, "detach") else array, dtype=np.float64)
+
+
 def _as_clip(joints, skeleton: Skeleton) -> np.ndarray:
     """numpy or torch (T, J, 3) -> float numpy array, with a clear error for anything else."""
-    if hasattr(joints, "detach"):
-        joints = joints.detach().cpu().numpy()
-    joints = np.asarray(joints, dtype=np.float64)
+    joints = _numpy(joints)
     if joints.ndim != 3 or joints.shape[1:] != (skeleton.num_joints, 3) or len(joints) == 0:
         raise ValueError(f"joints must have shape (T, {skeleton.num_joints}, 3) for {skeleton.name} with T >= 1, "
                          f"got {joints.shape}; pass one clip as frames x joints x xyz (several clips as a list).")
@@ -94,7 +104,7 @@ def _box(points: np.ndarray, margin: float = 0.1) -> np.ndarray:
 
 
 def _scene(ax, joints: np.ndarray, skeleton: Skeleton, limits: np.ndarray, fps: float,
-           legend: bool = True) -> Callable[[int], list]:
+           legend: bool = True, clock: bool = True) -> Callable[[int], list]:
     """Draw floor, root path and bone lines of one clip on a 3D axis; return ``update(t)`` that poses frame t.
 
     ``limits`` (3, 2) are data-axis (x, y, z) limits; the box is drawn with equal scale on every axis.
@@ -119,14 +129,14 @@ def _scene(ax, joints: np.ndarray, skeleton: Skeleton, limits: np.ndarray, fps: 
     ax.view_init(elev=15, azim=-50)  # front-right three-quarter view of a body facing +z
     if legend:
         ax.legend(loc="upper right", fontsize=7)
-    clock = ax.text2D(0.02, 0.95, "", transform=ax.transAxes, fontsize=8)
+    clock_text = ax.text2D(0.02, 0.95, "", transform=ax.transAxes, fontsize=8, visible=clock)
 
     def update(t: int) -> list:
         pose = joints[min(t, len(joints) - 1)][:, MPL_AXES]  # (J, 3) in matplotlib order; short clips hold still
         for line, chain in zip(lines, skeleton.kinematic_chains):
             line.set_data_3d(*pose[list(chain)].T)
-        clock.set_text(f"frame {t}  ({t / fps:.2f} s)")
-        return lines + [clock]
+        clock_text.set_text(f"frame {t}  ({t / fps:.2f} s)")
+        return lines + [clock_text]
 
     update(0)
     return update
@@ -149,8 +159,7 @@ def animate(joints, skeleton: Skeleton = HUMANML3D, title: str | Sequence[str] |
     fps = fps or skeleton.fps
     caption_text = "\n".join(textwrap.fill(c, 35 * len(clips)) for c in captions or [])
     caption_height = 0.17 * (caption_text.count("\n") + 1) * bool(captions)  # inches
-    fig = plt.figure(figsize=(CLIP_SIZE * len(clips), CLIP_SIZE + caption_height), dpi=ANIM_DPI)
-    plt.close(fig)
+    fig = _figure(figsize=(CLIP_SIZE * len(clips), CLIP_SIZE + caption_height), dpi=ANIM_DPI)
     fig.subplots_adjust(left=0.0, right=0.97, top=0.92, bottom=(caption_height + 0.05) / (CLIP_SIZE + caption_height),
                         wspace=0.05)  # constrained layout clips the titles of 3D axes
     limits = _box(np.concatenate(clips).reshape(-1, 3))  # shared, so clips compare at the same scale
@@ -219,8 +228,7 @@ def filmstrip(joints, num_frames: int = 8, skeleton: Skeleton = HUMANML3D, view:
     clips = _as_clips(joints, skeleton)
     titles = _titles(title, len(clips))
     fps = fps or skeleton.fps
-    fig = plt.figure(figsize=(1.6 * num_frames, 2.4 * len(clips) + 0.3), layout="constrained")
-    plt.close(fig)
+    fig = _figure(figsize=(1.6 * num_frames, 2.4 * len(clips) + 0.3), layout="constrained")
     for row, clip in enumerate(clips):
         frames = np.unique(np.linspace(0, len(clip) - 1, num_frames).round().astype(int))
         body = clip - clip[:, :1]  # (T, J, 3) relative to the root
@@ -229,8 +237,7 @@ def filmstrip(joints, num_frames: int = 8, skeleton: Skeleton = HUMANML3D, view:
             index = row * num_frames + col + 1
             if view == "3d":
                 ax = fig.add_subplot(len(clips), num_frames, index, projection="3d")
-                _scene(ax, clip[t:t + 1], skeleton, _cube(clip[t], half), fps, legend=False)
-                ax.texts[-1].remove()  # the frame clock: the title says it
+                _scene(ax, clip[t:t + 1], skeleton, _cube(clip[t], half), fps, legend=False, clock=False)
             else:
                 ax = fig.add_subplot(len(clips), num_frames, index)
                 for chain in skeleton.kinematic_chains:
@@ -300,16 +307,13 @@ def feature_heatmap(features, num_joints: int = 22, normalized: bool = False, ti
     Returns:
         The figure.
     """
-    if hasattr(features, "detach"):
-        features = features.detach().cpu().numpy()
-    features = np.asarray(features, dtype=np.float64)
+    features = _numpy(features)
     dim = 12 * num_joints - 1
     if features.ndim != 2 or features.shape[1] != dim:
         raise ValueError(f"features must have shape (T, {dim}) for {num_joints} joints, got {features.shape}; "
                          "pass one clip's feature matrix (or set num_joints).")
     limit = 3.0 if normalized else max(float(np.percentile(np.abs(features), 99)), 1e-6)
-    fig = plt.figure(figsize=(9, 5), layout="constrained")
-    plt.close(fig)
+    fig = _figure(figsize=(9, 5), layout="constrained")
     ax = fig.add_subplot()
     image = ax.imshow(features.T, aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
     fig.colorbar(image, ax=ax, label="z-score" if normalized else "value")
@@ -341,7 +345,7 @@ def motion_player(clips: dict, skeleton: Skeleton = HUMANML3D) -> widgets.Widget
         raise ValueError("motion_player needs at least one clip; pass a dict id -> joints or (joints, captions).")
     data = {}
     for clip_id, value in clips.items():
-        joints, captions = value if isinstance(value, (tuple, list)) else (value, [])
+        joints, captions = value if isinstance(value, tuple) else (value, [])
         data[clip_id] = (_as_clip(joints, skeleton), [str(c) for c in captions])
     dropdown = widgets.Dropdown(options=list(data), description="clip")
     play = widgets.Play(interval=round(1000 / skeleton.fps), description="play")
@@ -349,8 +353,7 @@ def motion_player(clips: dict, skeleton: Skeleton = HUMANML3D) -> widgets.Widget
     widgets.link((play, "value"), (slider, "value"))
     image = widgets.Image(format="png", layout=widgets.Layout(width="400px"))
     text = widgets.HTML()
-    fig = plt.figure(figsize=(CLIP_SIZE, CLIP_SIZE), dpi=ANIM_DPI, layout="constrained")
-    plt.close(fig)
+    fig = _figure(figsize=(CLIP_SIZE, CLIP_SIZE), dpi=ANIM_DPI, layout="constrained")
     state = {}
 
     def show_frame(change=None) -> None:
@@ -383,8 +386,7 @@ def plot_curves(curves: dict[str, Sequence[float]], xlabel: str = "step", ylabel
     """Line plot of named curves (losses, metrics) against their index."""
     if not curves:
         raise ValueError("plot_curves got no curves; pass a dict name -> list of values.")
-    fig = plt.figure(figsize=(6, 3.5), layout="constrained")
-    plt.close(fig)
+    fig = _figure(figsize=(6, 3.5), layout="constrained")
     ax = fig.add_subplot()
     for name, values in curves.items():
         ax.plot(np.arange(len(values)), np.asarray(values, dtype=float), label=name)

@@ -1,0 +1,318 @@
+"""Shared training machinery for every stage: the VQ-VAE (notebook 02) and the language model (05-06).
+
+One loop (:func:`fit`) through Hugging Face ``accelerate``, so the same code runs on a CPU, one GPU,
+or several processes started with ``accelerate launch`` / ``torchrun``:
+
+- AdamW with a linear warm-up, then cosine or linear decay (:func:`make_optimizer`, :func:`make_scheduler`);
+- gradient clipping, optional mixed precision, a tqdm progress bar;
+- a seeded, resumable batch order (:func:`batch_stream`): the batches of step ``s`` depend only on
+  ``(seed, s)``, so a resumed run sees exactly the batches the uninterrupted run would have seen;
+- atomic checkpoints in one safetensors file (:func:`save_checkpoint`): model, optimizer, scheduler,
+  random-number states, step and history, written to a temporary file and moved into place with
+  ``os.replace`` so an interrupted write never leaves a broken checkpoint.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+import torch
+from accelerate import Accelerator
+from accelerate.utils import send_to_device
+from safetensors import safe_open
+from safetensors.torch import save_file
+from torch import nn
+from torch.utils.data import default_collate
+from tqdm.auto import tqdm
+
+from motiongpt_lite.runtime import seed_everything
+
+__all__ = ["make_accelerator", "make_optimizer", "make_scheduler", "batch_stream", "save_checkpoint",
+           "load_checkpoint", "load_model_weights", "fit", "StepFn"]
+
+StepFn = Callable[[nn.Module, Any], "tuple[torch.Tensor, dict[str, Any]]"]
+CHECKPOINT_FORMAT = "motiongpt_lite-checkpoint-1"
+
+
+def make_accelerator(mixed_precision: str = "no", device: str = "auto") -> Accelerator:
+    """An ``Accelerator``; ``device="cpu"`` forces the CPU, anything else lets accelerate choose.
+
+    Args:
+        mixed_precision: "no", "fp16" or "bf16".
+        device: the preset's device; only "cpu" changes accelerate's own choice.
+    """
+    return Accelerator(mixed_precision=mixed_precision, cpu=device == "cpu")
+
+
+def make_optimizer(model: nn.Module, lr: float, weight_decay: float = 0.0,
+                   betas: tuple[float, float] = (0.9, 0.99)) -> torch.optim.AdamW:
+    """AdamW over the trainable parameters of ``model``."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, betas=betas)
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, warmup_steps: int, total_steps: int, decay: str = "cosine",
+                   min_lr_ratio: float = 0.0) -> torch.optim.lr_scheduler.LambdaLR:
+    """Learning-rate factor: linear 0 -> 1 over ``warmup_steps``, then ``decay`` down to ``min_lr_ratio``.
+
+    Args:
+        decay: "cosine", "linear" or "constant" (stays at 1 after warm-up).
+    """
+    if decay not in ("cosine", "linear", "constant"):
+        raise ValueError(f"unknown decay {decay!r}; choose cosine, linear or constant.")
+
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
+        shape = {"cosine": 0.5 * (1 + math.cos(math.pi * progress)), "linear": 1 - progress, "constant": 1.0}[decay]
+        return min_lr_ratio + (1 - min_lr_ratio) * shape
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def batch_stream(dataset: Sequence, batch_size: int, seed: int, start_step: int = 0, num_processes: int = 1,
+                 process_index: int = 0, collate_fn: Callable | None = None) -> Iterator[Any]:
+    """Endless, seeded batches; the batch of step ``s`` depends only on ``(seed, s)``.
+
+    Each epoch shuffles the indices with a generator seeded by ``(seed, epoch)`` and calls
+    ``dataset.set_epoch(epoch)`` when the dataset has it (fresh random crops). A global batch
+    holds ``batch_size * num_processes`` items; process ``p`` takes every ``num_processes``-th
+    of them. The last incomplete batch of an epoch is dropped. Starting at ``start_step`` skips
+    the earlier batches without loading them.
+
+    Args:
+        dataset: map-style dataset (``len`` and ``[i]``).
+        batch_size: items per process and step.
+        collate_fn: list of items -> batch; default torch's ``default_collate``.
+    Yields:
+        one collated batch per step.
+    """
+    global_batch = batch_size * num_processes
+    per_epoch = len(dataset) // global_batch
+    if per_epoch == 0:
+        raise ValueError(f"the dataset has {len(dataset)} items, fewer than one batch of {global_batch}; "
+                         "lower the batch size or use more data.")
+    collate = collate_fn or default_collate
+    epoch, offset = divmod(start_step, per_epoch)
+    while True:
+        if hasattr(dataset, "set_epoch"):
+            dataset.set_epoch(epoch)
+        order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
+        for b in range(offset, per_epoch):
+            chunk = order[b * global_batch:(b + 1) * global_batch][process_index::num_processes]
+            yield collate([dataset[int(i)] for i in chunk])
+        epoch, offset = epoch + 1, 0
+
+
+# -- checkpoints ------------------------------------------------------------------------------
+def _rng_state() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Tensors and JSON-able parts of the Python, numpy and torch random states."""
+    np_state = np.random.get_state()
+    tensors = {"rng.torch": torch.get_rng_state(), "rng.numpy": torch.from_numpy(np_state[1].astype(np.int64))}
+    if torch.cuda.is_available():
+        tensors.update({f"rng.cuda.{i}": s for i, s in enumerate(torch.cuda.get_rng_state_all())})
+    py_version, py_state, py_gauss = random.getstate()
+    return tensors, {"numpy": [np_state[0], int(np_state[2]), int(np_state[3]), float(np_state[4])],
+                     "python": [py_version, list(py_state), py_gauss]}
+
+
+def _set_rng_state(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+    torch.set_rng_state(tensors["rng.torch"])
+    name, pos, has_gauss, gauss = meta["numpy"]
+    np.random.set_state((name, tensors["rng.numpy"].numpy().astype(np.uint32), pos, has_gauss, gauss))
+    version, state, gauss_next = meta["python"]
+    random.setstate((version, tuple(state), gauss_next))
+    cuda = [tensors[k] for k in sorted(k for k in tensors if k.startswith("rng.cuda."))]
+    if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(cuda)
+
+
+def _model_tensors(model: nn.Module) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """The state dict on the CPU, with tensors that share memory (tied weights) stored once."""
+    tensors, aliases, seen = {}, {}, {}
+    for name, value in model.state_dict().items():
+        key = (value.data_ptr(), tuple(value.shape), value.dtype)
+        if value.numel() and key in seen:
+            aliases[name] = seen[key]
+            continue
+        seen[key] = name
+        tensors[f"model.{name}"] = value.detach().cpu().contiguous()
+    return tensors, aliases
+
+
+def save_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer | None = None,
+                    scheduler: Any = None, step: int = 0, extra: dict[str, Any] | None = None) -> Path:
+    """Write everything needed to resume into one safetensors file, atomically.
+
+    Args:
+        path: target file, e.g. ``checkpoints/small/vq/checkpoint.safetensors``.
+        model: the bare (unwrapped) model.
+        optimizer, scheduler: their state dicts are stored when given.
+        step: optimizer steps done.
+        extra: JSON-able information (config, history) stored in the file's metadata.
+    Returns:
+        the path written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors, aliases = _model_tensors(model)
+    meta: dict[str, Any] = {"format": CHECKPOINT_FORMAT, "step": step, "aliases": aliases, "extra": extra or {}}
+    if optimizer is not None:
+        state = optimizer.state_dict()
+        scalars: dict[str, dict[str, Any]] = {}
+        for pid, pstate in state["state"].items():
+            for key, value in pstate.items():
+                if isinstance(value, torch.Tensor):
+                    tensors[f"optimizer.{pid}.{key}"] = value.detach().cpu().contiguous()
+                else:
+                    scalars.setdefault(str(pid), {})[key] = value
+        meta["optimizer"] = {"param_groups": state["param_groups"], "scalars": scalars}
+    if scheduler is not None:
+        meta["scheduler"] = scheduler.state_dict()
+    rng_tensors, meta["rng"] = _rng_state()
+    tensors.update(rng_tensors)
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(tensors, str(tmp), metadata={"json": json.dumps(meta)})
+    os.replace(tmp, path)
+    return path
+
+
+def _read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    if not path.exists():
+        raise FileNotFoundError(f"no checkpoint at {path}; train first (e.g. `motiongpt-lite train-vq`) or fix the path.")
+    with safe_open(str(path), framework="pt") as f:
+        meta = json.loads((f.metadata() or {}).get("json", "{}"))
+        if meta.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"{path} is not a motiongpt_lite checkpoint; point at a file written by save_checkpoint.")
+        return {k: f.get_tensor(k) for k in f.keys()}, meta
+
+
+def load_model_weights(path: str | Path, model: nn.Module) -> dict[str, Any]:
+    """Load only the model weights of a checkpoint into ``model``; returns the stored ``extra`` metadata."""
+    tensors, meta = _read(Path(path))
+    state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+    state.update({name: state[source] for name, source in meta["aliases"].items()})
+    model.load_state_dict(state)
+    return meta["extra"]
+
+
+def load_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer | None = None,
+                    scheduler: Any = None, restore_rng: bool = True) -> tuple[int, dict[str, Any]]:
+    """Restore a checkpoint written by :func:`save_checkpoint`.
+
+    Args:
+        path: the safetensors file.
+        model: bare model to load the weights into.
+        optimizer, scheduler: restored when given.
+        restore_rng: also restore the Python, numpy and torch random states.
+    Returns:
+        ``(step, extra)``.
+    """
+    tensors, meta = _read(Path(path))
+    load_model_weights(path, model)
+    if optimizer is not None:
+        state: dict[int, dict[str, Any]] = {}
+        for key, value in tensors.items():
+            if key.startswith("optimizer."):
+                _, pid, name = key.split(".", 2)
+                state.setdefault(int(pid), {})[name] = value
+        for pid, scalars in meta["optimizer"]["scalars"].items():
+            state.setdefault(int(pid), {}).update(scalars)
+        optimizer.load_state_dict({"state": state, "param_groups": meta["optimizer"]["param_groups"]})
+    if scheduler is not None:
+        scheduler.load_state_dict(meta["scheduler"])
+    if restore_rng:
+        _set_rng_state(tensors, meta["rng"])
+    return int(meta["step"]), meta["extra"]
+
+
+# -- the loop ---------------------------------------------------------------------------------
+def fit(model: nn.Module, dataset: Sequence, step_fn: StepFn, *, steps: int, batch_size: int, lr: float,
+        seed: int = 0, weight_decay: float = 0.0, warmup_steps: int = 0, decay: str = "cosine",
+        min_lr_ratio: float = 0.0, grad_clip: float = 1.0, log_every: int = 10,
+        checkpoint_path: str | Path | None = None, checkpoint_every: int = 0, resume: bool = True,
+        stop_after: int | None = None, extra: dict[str, Any] | None = None, collate_fn: Callable | None = None,
+        accelerator: Accelerator | None = None, progress: bool = True, desc: str = "train") -> list[dict[str, float]]:
+    """Train ``model`` for ``steps`` optimizer steps, resuming from ``checkpoint_path`` when it exists.
+
+    Args:
+        model: bare model (wrapped by accelerate here); construct it after seeding for a repeatable init.
+        dataset: map-style dataset; batches come from :func:`batch_stream`.
+        step_fn: ``(prepared model, batch on device) -> (loss, logs)``; logs are scalars to record.
+        steps: total optimizer steps of the full run (fixes the learning-rate schedule).
+        batch_size: items per process and step.
+        seed: seeds the run (and the batch order) when it starts fresh.
+        lr, weight_decay, warmup_steps, decay, min_lr_ratio: see :func:`make_optimizer` / :func:`make_scheduler`.
+        grad_clip: maximum global gradient norm (0 turns clipping off).
+        log_every: steps averaged into one history row.
+        checkpoint_path: safetensors file to write (every ``checkpoint_every`` steps and at the end) and resume from.
+        resume: continue from ``checkpoint_path`` when it exists (its ``extra["config"]`` must equal ours).
+        stop_after: stop (with a checkpoint) once this many steps are done, as if interrupted.
+        extra: JSON-able metadata stored in every checkpoint (put the run's config under "config").
+        accelerator: default :func:`make_accelerator` with no mixed precision.
+        progress: show a tqdm bar on the main process.
+    Returns:
+        history: one dict per ``log_every`` steps with "step", "lr", "loss", "elapsed_s" and the averaged logs.
+    """
+    accelerator = accelerator or make_accelerator()
+    extra = dict(extra or {})
+    optimizer = make_optimizer(model, lr, weight_decay)
+    scheduler = make_scheduler(optimizer, warmup_steps, steps, decay, min_lr_ratio)
+    checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
+    start, history, window = 0, [], {}  # window: logs of the steps since the last history row
+    if checkpoint_path and resume and checkpoint_path.exists():
+        start, saved = load_checkpoint(checkpoint_path, model, optimizer, scheduler)
+        if saved.get("config") != extra.get("config"):
+            raise ValueError(f"{checkpoint_path} was trained with other settings; pass resume=False to start over "
+                             "or choose another checkpoint folder.")
+        history, window = saved.get("history", []), saved.get("window", {})
+    else:
+        seed_everything(seed)
+    prepared, optimizer = accelerator.prepare(model, optimizer)
+    stream = batch_stream(dataset, batch_size, seed, start, accelerator.num_processes, accelerator.process_index,
+                          collate_fn)
+    end = min(steps, stop_after) if stop_after is not None else steps
+
+    def checkpoint(step: int) -> None:
+        if checkpoint_path is not None and accelerator.is_main_process:
+            save_checkpoint(checkpoint_path, accelerator.unwrap_model(prepared), optimizer, scheduler, step,
+                            {**extra, "history": history, "window": window})
+        accelerator.wait_for_everyone()
+
+    elapsed0, t0 = (history[-1]["elapsed_s"] if history else 0.0), time.perf_counter()
+    prepared.train()
+    bar = tqdm(total=end, initial=start, desc=desc, disable=not (progress and accelerator.is_main_process))
+    for step in range(start + 1, end + 1):
+        batch = send_to_device(next(stream), accelerator.device)
+        loss, logs = step_fn(prepared, batch)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower the learning rate or check the data.")
+        optimizer.zero_grad(set_to_none=True)
+        accelerator.backward(loss)
+        if grad_clip > 0:
+            accelerator.clip_grad_norm_(prepared.parameters(), grad_clip)
+        optimizer.step()
+        scheduler.step()
+        for name, value in {"loss": loss, **logs}.items():
+            window.setdefault(name, []).append(float(value))
+        if step % log_every == 0 or step == steps:
+            history.append({"step": step, "lr": scheduler.get_last_lr()[0],
+                            "elapsed_s": elapsed0 + time.perf_counter() - t0,
+                            **{name: float(np.mean(values)) for name, values in window.items()}})
+            window = {}
+            bar.set_postfix(loss=f"{history[-1]['loss']:.4f}")
+        bar.update(1)
+        if checkpoint_every and step % checkpoint_every == 0 and step != end:
+            checkpoint(step)
+    bar.close()
+    if end > start:
+        checkpoint(end)
+    prepared.eval()
+    return history

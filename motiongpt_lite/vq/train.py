@@ -1,0 +1,130 @@
+"""Training the motion tokenizer: ``train_vq`` (notebook 02; the command ``motiongpt-lite train-vq``).
+
+The VQ-VAE learns on random ``window_frames``-long windows of normalised motion from the train
+split, with the loss of :mod:`motiongpt_lite.vq.losses`, through the shared loop of
+:mod:`motiongpt_lite.training` (accelerate, AdamW, warm-up and decay, clipping, atomic checkpoints,
+exact resume). The run folder holds ``checkpoint.safetensors``, ``config.json`` and the
+dataset's ``Mean.npy``/``Std.npy``: everything :meth:`MotionTokenizer.load` needs.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from motiongpt_lite.config import Preset, VQConfig, data_root, embedded_dir, get_preset, run_dir
+from motiongpt_lite.data.dataset import MotionWindowDataset, load_split
+from motiongpt_lite.runtime import seed_everything
+from motiongpt_lite.training import fit, make_accelerator
+from motiongpt_lite.vq.losses import vq_loss
+from motiongpt_lite.vq.model import VQVAE
+from motiongpt_lite.vq.tokenize import MotionTokenizer
+
+__all__ = ["VQRun", "dataset_dir", "vq_dir", "train_vq", "vq_step"]
+
+
+@dataclass
+class VQRun:
+    """The result of :func:`train_vq`.
+
+    Attributes:
+        tokenizer: the trained VQ-VAE with its normaliser (eval mode, on the CPU).
+        history: one dict per ``log_every`` steps: step, lr, loss, recon, velocity, embed, commit,
+            perplexity, usage (codes chosen in the batch) and alive (codes above the reset threshold), elapsed_s.
+        folder: where the checkpoint was written, or None.
+    """
+
+    tokenizer: MotionTokenizer
+    history: list[dict[str, float]]
+    folder: Path | None
+
+
+def dataset_dir(preset: Preset) -> Path:
+    """The dataset the preset trains on: ``<data root>/<dataset>`` when present, else the embedded set.
+
+    The embedded set is generated on the spot when missing (a few seconds to a minute).
+    """
+    if preset.data.dataset != "embedded":
+        folder = data_root() / preset.data.dataset
+        if (folder / "Mean.npy").exists():
+            return folder
+        print(f"[vq] {folder} not found; using the embedded dataset instead (see `bash data_download.sh`).")
+    folder = embedded_dir(preset)
+    if not (folder / "Mean.npy").exists():
+        from motiongpt_lite.data.synthetic import build_embedded_dataset
+
+        build_embedded_dataset(folder, preset=preset.name)
+    return folder
+
+
+def vq_dir(preset: Preset) -> Path:
+    """The preset's tokenizer folder: ``<checkpoint root>/<preset>/vq``."""
+    return run_dir(preset) / "vq"
+
+
+def vq_step(model: torch.nn.Module, motion: torch.Tensor, cfg: VQConfig) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """One training step's loss on a (B, T, D) batch of windows, and what to log.
+
+    Args:
+        model: the VQ-VAE (possibly wrapped by accelerate).
+        motion: (B, T, D) normalised windows.
+        cfg: loss weights.
+    Returns:
+        ``(loss, logs)`` with the unweighted loss terms, batch perplexity, usage and alive fraction.
+    """
+    out = model(motion)
+    loss, parts = vq_loss(out, motion, cfg)
+    quantizer = getattr(model, "module", model).quantizer
+    alive = 1.0 - quantizer.dead_codes().float().mean()
+    return loss, {**parts, "perplexity": out.quant.perplexity, "usage": out.quant.usage, "alive": alive}
+
+
+def train_vq(preset: Preset | str | None = None, *, cfg: VQConfig | None = None, data_dir: str | Path | None = None,
+             out_dir: str | Path | None = None, save: bool = True, resume: bool = True, stop_after: int | None = None,
+             progress: bool = True) -> VQRun:
+    """Train (or resume training) the motion tokenizer of a preset.
+
+    Args:
+        preset: a Preset or its name; default ``MOTIONGPT_LITE_PRESET`` (small).
+        cfg: replaces ``preset.vq`` (notebook 03 trains variants this way).
+        data_dir: dataset folder; default :func:`dataset_dir`.
+        out_dir: run folder; default :func:`vq_dir` (``checkpoints/<preset>/vq``).
+        save: write checkpoints (and resume from them); False keeps everything in memory.
+        resume: continue from the folder's checkpoint when there is one.
+        stop_after: stop after this many steps (with a checkpoint), as if interrupted.
+        progress: show a progress bar.
+    Returns:
+        VQRun with the tokenizer, the loss/usage history and the run folder.
+    Raises:
+        ValueError: windows that are not a multiple of the frames per token, or a checkpoint from other settings.
+    """
+    preset = preset if isinstance(preset, Preset) else get_preset(preset)
+    cfg = cfg or preset.vq
+    window = preset.data.window_frames
+    if window % 2 ** cfg.down_t:
+        raise ValueError(f"window_frames={window} is not a multiple of {2 ** cfg.down_t} frames per token; "
+                         "change preset.data.window_frames or cfg.down_t.")
+    data_dir = Path(data_dir) if data_dir else dataset_dir(preset)
+    dataset_name = "kit" if "kit" in data_dir.name else "humanml3d"
+    # As the reference's VQ loader: every motion at least one window long, however long it is.
+    split = load_split(data_dir, "train", dataset=dataset_name, min_frames=preset.data.min_frames, max_frames=10**9)
+    windows = MotionWindowDataset(split, window_frames=window, seed=preset.seed)
+    seed_everything(preset.seed)
+    vq = VQVAE(cfg, motion_dim=split.skeleton.feature_dim)
+    tokenizer = MotionTokenizer(vq, split.normalizer)
+    folder = Path(out_dir) if out_dir else vq_dir(preset)
+    if save:
+        tokenizer.save(folder)
+    accelerator = make_accelerator(cfg.mixed_precision, preset.device)
+    history = fit(vq, windows, lambda model, motion: vq_step(model, motion, cfg), steps=cfg.steps,
+                  batch_size=cfg.batch_size, lr=cfg.lr, seed=preset.seed, weight_decay=cfg.weight_decay,
+                  warmup_steps=cfg.warmup_steps, decay=cfg.decay, min_lr_ratio=cfg.min_lr_ratio,
+                  grad_clip=cfg.grad_clip, log_every=cfg.log_every,
+                  checkpoint_path=folder / "checkpoint.safetensors" if save else None,
+                  checkpoint_every=cfg.checkpoint_every, resume=resume, stop_after=stop_after,
+                  extra={"config": {"vq": asdict(cfg), "window_frames": window, "seed": preset.seed,
+                                    "data": str(data_dir)}},
+                  accelerator=accelerator, progress=progress, desc=f"vq {preset.name}")
+    vq = accelerator.unwrap_model(vq).cpu().eval()
+    return VQRun(tokenizer=MotionTokenizer(vq, split.normalizer), history=history, folder=folder if save else None)

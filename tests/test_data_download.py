@@ -1,0 +1,229 @@
+"""data_download.sh (notebook 00's data step): sha256-verified, idempotent, honest about what it cannot do.
+
+The `sample` target is exercised through a local mirror (MOTIONGPT_LITE_MIRROR) built from the reference
+files in ../shared/data, so no network is needed. The `embedded` target is left to the CLI's own tests.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = REPO / "data_download.sh"
+SHARED = REPO.parent / "shared" / "data"
+REFERENCE = SHARED / "humanml3d_reference"
+SAMPLE_FILES = [
+    "new_joints/012314.npy", "new_joint_vecs/012314.npy", "new_joints/000000.npy", "new_joint_vecs/000000.npy",
+    "texts/000000.txt", "joints_raw/000021.npy", "Mean.npy", "Std.npy", "t2m_mean.npy", "t2m_std.npy",
+]
+
+pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="data_download.sh needs bash")
+needs_reference = pytest.mark.skipif(
+    not REFERENCE.is_dir(), reason=f"reference clips not found at {REFERENCE} (../shared/data from the repository root)"
+)
+
+
+def run_script(*targets: str, data_root: Path, mirror: Path | None = None, **env_vars: str) -> subprocess.CompletedProcess:
+    """Run data_download.sh with a clean environment pointing at ``data_root`` (and ``mirror``)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MOTIONGPT_LITE_")}
+    env.update(MOTIONGPT_LITE_DATA=str(data_root), PYTHON=sys.executable, HF_HUB_OFFLINE="1", **env_vars)
+    if mirror is not None:
+        env["MOTIONGPT_LITE_MIRROR"] = str(mirror)
+    return subprocess.run(["bash", str(SCRIPT), *targets], env=env, capture_output=True, text=True, timeout=120)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def leftovers(root: Path) -> list[Path]:
+    """Temporary files or folders the script may have left behind."""
+    return [path for path in root.rglob("*") if ".part" in path.name]
+
+
+def make_mirror(tmp_path: Path) -> Path:
+    """A writable copy of ../shared/data's reference clips, laid out like a data root."""
+    mirror = tmp_path / "mirror"
+    shutil.copytree(REFERENCE, mirror / "humanml3d_reference")
+    for path in mirror.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return mirror
+
+
+# ---- usage -----------------------------------------------------------------------------------
+
+def test_no_target_prints_usage_and_does_nothing(tmp_path):
+    result = run_script(data_root=tmp_path / "data")
+    assert result.returncode == 0
+    for target in ("embedded", "sample", "kit", "t2m-evaluators", "flan-t5-small", "flan-t5-base", "humanml3d", "all"):
+        assert f"  {target} " in result.stdout
+    assert not (tmp_path / "data").exists()
+
+
+def test_unknown_target_prints_usage_and_fails_before_any_work(tmp_path):
+    result = run_script("sample", "nonsense", data_root=tmp_path / "data", mirror=tmp_path / "mirror")
+    assert result.returncode != 0
+    assert "unknown target 'nonsense'" in result.stderr
+    assert "Usage:" in result.stderr
+    assert not (tmp_path / "data").exists()
+
+
+# ---- sample ----------------------------------------------------------------------------------
+
+@needs_reference
+def test_sample_from_mirror_arrives_verified(tmp_path):
+    data = tmp_path / "data"
+    result = run_script("sample", data_root=data, mirror=SHARED)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in SAMPLE_FILES:
+        arrived = data / "humanml3d_reference" / name
+        assert arrived.read_bytes() == (REFERENCE / name).read_bytes(), name
+        assert f"fetched {name} (sha256 ok)" in result.stdout
+    assert leftovers(data) == []
+
+
+@needs_reference
+def test_sample_second_run_skips_and_leaves_files_untouched(tmp_path):
+    data = tmp_path / "data"
+    assert run_script("sample", data_root=data, mirror=SHARED).returncode == 0
+    files = [data / "humanml3d_reference" / name for name in SAMPLE_FILES]
+    for path in files:  # an old, distinctive mtime: any rewrite would change it
+        os.utime(path, ns=(1_000_000_000_000_000_000, 1_000_000_000_000_000_000))
+
+    result = run_script("sample", data_root=data, mirror=SHARED)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name, path in zip(SAMPLE_FILES, files):
+        assert f"skipped {name} (present, sha256 ok)" in result.stdout
+        assert path.stat().st_mtime_ns == 1_000_000_000_000_000_000
+    assert "0 fetched, 10 skipped, 0 failed" in result.stdout
+
+
+@needs_reference
+def test_sample_replaces_a_local_file_with_the_wrong_checksum(tmp_path):
+    data = tmp_path / "data"
+    assert run_script("sample", data_root=data, mirror=SHARED).returncode == 0
+    damaged = data / "humanml3d_reference" / "Mean.npy"
+    damaged.write_bytes(b"not the official mean")
+
+    result = run_script("sample", data_root=data, mirror=SHARED)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Mean.npy is present but its sha256 is wrong" in result.stdout
+    assert sha256(damaged) == sha256(REFERENCE / "Mean.npy")
+
+
+@needs_reference
+def test_sample_refuses_a_tampered_file_and_leaves_nothing_half_written(tmp_path):
+    mirror = make_mirror(tmp_path)
+    tampered = mirror / "humanml3d_reference" / "new_joint_vecs" / "012314.npy"
+    content = bytearray(tampered.read_bytes())
+    content[-1] ^= 0x01  # one bit of the last float
+    tampered.write_bytes(bytes(content))
+    data = tmp_path / "data"
+
+    result = run_script("sample", data_root=data, mirror=mirror)
+    assert result.returncode != 0
+    assert "REFUSED new_joint_vecs/012314.npy" in result.stdout
+    assert not (data / "humanml3d_reference" / "new_joint_vecs" / "012314.npy").exists()
+    assert leftovers(data) == []
+    summary = result.stdout.split("Summary:")[1]
+    assert "sample" in summary and "FAILED" in summary and "1 failed" in summary
+    # The other files are still delivered, verified.
+    assert (data / "humanml3d_reference" / "Mean.npy").read_bytes() == (REFERENCE / "Mean.npy").read_bytes()
+
+
+@needs_reference
+def test_sample_reports_a_file_missing_from_the_mirror(tmp_path):
+    mirror = make_mirror(tmp_path)
+    (mirror / "humanml3d_reference" / "t2m_std.npy").unlink()
+    data = tmp_path / "data"
+
+    result = run_script("sample", data_root=data, mirror=mirror)
+    assert result.returncode != 0
+    assert "FAILED  t2m_std.npy" in result.stdout
+    assert not (data / "humanml3d_reference" / "t2m_std.npy").exists()
+    assert leftovers(data) == []
+
+
+# ---- humanml3d -------------------------------------------------------------------------------
+
+def test_humanml3d_absent_prints_the_manual_steps(tmp_path):
+    result = run_script("humanml3d", data_root=tmp_path / "data")
+    assert result.returncode != 0
+    assert "amass.is.tue.mpg.de" in result.stdout
+    assert "raw_pose_processing" in result.stdout and "motion_representation" in result.stdout
+    assert "MANUAL" in result.stdout.split("Summary:")[1]
+
+
+def test_humanml3d_empty_folder_lists_everything_missing(tmp_path):
+    (tmp_path / "data" / "humanml3d").mkdir(parents=True)
+    result = run_script("humanml3d", data_root=tmp_path / "data")
+    assert result.returncode != 0
+    for item in ("new_joint_vecs/: 0", "new_joints/: 0", "texts/: 0", "Mean.npy", "Std.npy", "train.txt", "val.txt", "test.txt"):
+        assert f"MISSING {item}" in result.stdout, item
+
+
+def test_humanml3d_partial_folder_names_what_is_wrong(tmp_path):
+    folder = tmp_path / "data" / "humanml3d"
+    (folder / "new_joint_vecs").mkdir(parents=True)
+    np.save(folder / "Mean.npy", np.zeros(263, np.float32))
+    np.save(folder / "Std.npy", np.ones(262, np.float32))  # one dimension short
+    np.save(folder / "new_joint_vecs" / "000000.npy", np.zeros((40, 263), np.float32))
+    (folder / "train.txt").write_text("000000\n")
+
+    result = run_script("humanml3d", data_root=tmp_path / "data")
+    assert result.returncode != 0
+    assert "ok      Mean.npy" in result.stdout
+    assert "WRONG   Std.npy: shape (262,)" in result.stdout
+    assert "ok      new_joint_vecs/000000.npy: shape (40, 263)" in result.stdout
+    assert "MISSING texts/: 0" in result.stdout
+    assert "MISSING train.txt: 1 clips, 1 without features or captions" in result.stdout
+    assert "MISSING val.txt" in result.stdout
+
+
+def test_kit_folder_with_the_full_layout_passes(tmp_path):
+    """A folder with KIT-ML's layout and counts is accepted (the check shared with humanml3d; only the first
+    clip of each folder is read, the others only counted)."""
+    folder = tmp_path / "data" / "kit"
+    ids = [f"{i:06d}" for i in range(3900)]
+    for sub in ("new_joint_vecs", "new_joints", "texts"):
+        (folder / sub).mkdir(parents=True)
+    for clip in ids[1:]:
+        (folder / "new_joint_vecs" / f"{clip}.npy").touch()
+        (folder / "new_joints" / f"{clip}.npy").touch()
+        (folder / "texts" / f"{clip}.txt").touch()
+    np.save(folder / "new_joint_vecs" / f"{ids[0]}.npy", np.zeros((40, 251), np.float32))
+    np.save(folder / "new_joints" / f"{ids[0]}.npy", np.zeros((40, 21, 3), np.float32))
+    (folder / "texts" / f"{ids[0]}.txt").write_text("a person walks.#a/DET person/NOUN walk/VERB#0.0#0.0\n")
+    np.save(folder / "Mean.npy", np.zeros(251, np.float32))
+    np.save(folder / "Std.npy", np.ones(251, np.float32))
+    for split, part in (("train.txt", ids[:3000]), ("val.txt", ids[3000:3400]), ("test.txt", ids[3400:])):
+        (folder / split).write_text("\n".join(part) + "\n")
+
+    result = run_script("kit", data_root=tmp_path / "data")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "MISSING" not in result.stdout and "WRONG" not in result.stdout
+    assert "present, layout verified" in result.stdout
+
+
+# ---- targets that need what this machine lacks ----------------------------------------------
+
+def test_flan_t5_offline_says_the_fallback_still_works(tmp_path):
+    result = run_script("flan-t5-small", data_root=tmp_path / "data", HF_HOME=str(tmp_path / "hf"))
+    assert result.returncode != 0
+    summary = result.stdout.split("Summary:")[1]
+    assert "flan-t5-small" in summary and "the offline T5 fallback still works" in summary
+
+
+@pytest.mark.skipif(shutil.which("gdown") is not None, reason="gdown is installed here, so kit would really download")
+def test_kit_without_gdown_prints_the_manual_steps(tmp_path):
+    result = run_script("kit", data_root=tmp_path / "data")
+    assert result.returncode != 0
+    assert "drive.google.com/drive/folders/" in result.stdout
+    assert "MANUAL" in result.stdout.split("Summary:")[1]
