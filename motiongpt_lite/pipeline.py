@@ -31,7 +31,7 @@ def stage_demo(preset: Preset, out: Path, num_clips: int = 3) -> dict:
     from motiongpt_lite import viz
     from motiongpt_lite.data.dataset import load_split
 
-    split = load_split(embedded_dir(preset), "test")
+    split = load_split(embedded_dir(preset), "test", dataset="embedded")
     written = []
     for clip in split.clips[:num_clips]:
         path = out / "demo" / f"{clip.id}.gif"

@@ -301,7 +301,7 @@ def fit(model: nn.Module, dataset: Sequence, step_fn: StepFn, *, steps: int, bat
         optimizer.step()
         scheduler.step()
         for name, value in {"loss": loss, **logs}.items():
-            window.setdefault(name, []).append(float(value))
+            window.setdefault(name, []).append(float(value.detach() if torch.is_tensor(value) else value))
         if step % log_every == 0 or step == steps:
             history.append({"step": step, "lr": scheduler.get_last_lr()[0],
                             "elapsed_s": elapsed0 + time.perf_counter() - t0,

@@ -210,8 +210,7 @@ def test_text_dataset_crop_rule(folder):
                       if np.allclose(clip.motion[s:s + item["motion_len"]], raw, atol=1e-4)]
             assert starts, "the crop must be a slice of the clip"
     trials = 30 * sum((len(c.motion) // 4) * 4 <= 196 for c in split.clips)
-    print(shorter, trials)
-    assert 0.2 < shorter / trials < 0.47  # the reference's one-in-three coin
+    assert 0.27 < shorter / trials < 0.40  # the reference's one-in-three coin (here 97 of 270)
     data.set_epoch(3)
     again = MotionTextDataset(split, seed=0)
     again.set_epoch(3)
