@@ -2,7 +2,7 @@
 # data_download.sh -- fetch, build or check every dataset and model motiongpt_lite can use.
 #
 # Idempotent: what is already there and verified is skipped. Nothing half-written is left behind:
-# every file is written to a hidden temporary name in its final folder, checked, then renamed.
+# everything is written under a hidden temporary name next to its final place, checked, then renamed.
 # Run `bash data_download.sh` without arguments for the list of targets.
 #
 # Honesty about verification:

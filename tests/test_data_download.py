@@ -5,11 +5,14 @@ files in ../shared/data, so no network is needed. The `embedded` target is left 
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import http.server
 import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +89,31 @@ def test_sample_from_mirror_arrives_verified(tmp_path):
         arrived = data / "humanml3d_reference" / name
         assert arrived.read_bytes() == (REFERENCE / name).read_bytes(), name
         assert f"fetched {name} (sha256 ok)" in result.stdout
+    assert leftovers(data) == []
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep the test output clean
+        pass
+
+
+@needs_reference
+@pytest.mark.skipif(shutil.which("curl") is None and shutil.which("wget") is None, reason="needs curl or wget")
+def test_sample_from_a_web_mirror_downloads_and_verifies(tmp_path):
+    """The real download path (curl or wget), against a local web server laid out like the data root."""
+    data = tmp_path / "data"
+    handler = functools.partial(QuietHandler, directory=str(SHARED))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            url = f"http://127.0.0.1:{server.server_address[1]}"
+            result = run_script("sample", data_root=data, MOTIONGPT_LITE_SAMPLE_URL=url,
+                                no_proxy="127.0.0.1", NO_PROXY="127.0.0.1")
+        finally:
+            server.shutdown()
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in SAMPLE_FILES:
+        assert (data / "humanml3d_reference" / name).read_bytes() == (REFERENCE / name).read_bytes(), name
     assert leftovers(data) == []
 
 

@@ -1,0 +1,124 @@
+"""Checkers for the notebooks' exercises: one small function per exercise (used from notebook 00 on).
+
+Each notebook's exercise has a solution cell and, right after it, a checker cell calling
+``check_exercise_N_M(...)``. A checker recomputes the right answer from the same inputs, prints
+"Exercise N.M: correct ✓" when the learner's answer matches, and otherwise raises ``AssertionError``
+with a hint that says what to look at, never the answer itself.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from motiongpt_lite.data.features import FOOT_CONTACT_THRESHOLD, feature_groups, features_to_joints, joints_to_features
+from motiongpt_lite.data.skeleton import HUMANML3D
+
+
+def _correct(exercise: str) -> None:
+    print(f"Exercise {exercise}: correct ✓")
+
+
+# --- notebooks 00 and 01 ---
+
+def check_exercise_0_1(seconds: float, motion_lengths: list[int], fps: float = 20.0) -> None:
+    """Exercise 0.1: duration in seconds of the longest motion of a split.
+
+    Args:
+        seconds: the learner's answer.
+        motion_lengths: frame count of every motion in the split.
+        fps: frames per second of the dataset (HumanML3D: 20).
+    """
+    expected = max(motion_lengths) / fps
+    assert np.isclose(float(seconds), expected, atol=1e-6), (
+        f"got {seconds}; find the largest frame count T among the motions and divide by the frame rate ({fps} fps).")
+    _correct("0.1")
+
+
+def check_exercise_0_2(tokens_now: int, tokens_down_t_3: int, down_t: int, motion_len: int = 196) -> None:
+    """Exercise 0.2: motion tokens of a ``motion_len``-frame clip with the preset's ``down_t`` and with ``down_t=3``."""
+    hint = "the encoder halves the time axis down_t times, so one token covers 2**down_t frames; round down."
+    assert int(tokens_now) == motion_len // 2 ** down_t, f"tokens_now={tokens_now} is off: {hint}"
+    assert int(tokens_down_t_3) == motion_len // 2 ** 3, f"tokens_down_t_3={tokens_down_t_3} is off: {hint}"
+    _correct("0.2")
+
+
+def check_exercise_0_3(speed: float, joints: np.ndarray, fps: float = 20.0) -> None:
+    """Exercise 0.3: average speed (m/s) of the root along its path on the floor.
+
+    Args:
+        speed: the learner's answer in metres per second.
+        joints: (T, 22, 3) positions of the clip, Y up.
+    """
+    root = np.asarray(joints)[:, 0, [0, 2]]  # (T, 2) pelvis on the floor plane
+    expected = np.linalg.norm(np.diff(root, axis=0), axis=1).sum() / ((len(root) - 1) / fps)
+    assert np.isclose(float(speed), expected, rtol=0.02), (
+        f"got {speed:.3f} m/s; sum the lengths of the pelvis's frame-to-frame steps in x and z (not y), "
+        "then divide by the duration (T - 1) / fps.")
+    _correct("0.3")
+
+
+def check_exercise_1_1(trajectory: np.ndarray, features: np.ndarray) -> None:
+    """Exercise 1.1: the root's (x, z) path, integrated by hand from the features.
+
+    Args:
+        trajectory: (T, 2) the learner's root positions on the floor, frame 0 at the origin.
+        features: (T, 263) the features it was computed from.
+    """
+    expected = features_to_joints(np.asarray(features, dtype=np.float64))[:, 0, [0, 2]]  # (T, 2)
+    trajectory = np.asarray(trajectory, dtype=np.float64)
+    assert trajectory.shape == expected.shape, f"expected shape {expected.shape} (frames x (x, z)), got {trajectory.shape}."
+    error = np.abs(trajectory - expected).max()
+    assert error < 1e-4, (
+        f"off by up to {error:.3f} m; heading: theta_t = -2 * sum of dim 0 over frames < t (frame 0 at 0), "
+        "then turn each (dim 1, dim 2) step from the body frame to the world by theta_t and add the steps up.")
+    _correct("1.1")
+
+
+def check_exercise_1_2(prediction: str, fractions_10x: np.ndarray, joints: np.ndarray) -> None:
+    """Exercise 1.2: predict, then measure, the foot contacts with a 10x larger threshold.
+
+    Args:
+        prediction: "more", "fewer" or "same" planted frames.
+        fractions_10x: (4,) share of frames marked planted for (l_ankle, l_toe, r_ankle, r_toe) at 10x.
+        joints: (T, 22, 3) the clip.
+    """
+    contacts = feature_groups()["foot_contacts"]
+    expected = joints_to_features(joints, feet_threshold=10 * FOOT_CONTACT_THRESHOLD)[:, contacts].mean(axis=0)  # (4,)
+    fractions_10x = np.asarray(fractions_10x, dtype=np.float64)
+    assert fractions_10x.shape == (4,), f"expected 4 fractions (l_ankle, l_toe, r_ankle, r_toe), got shape {fractions_10x.shape}."
+    assert np.allclose(fractions_10x, expected, atol=1e-6), (
+        "measured fractions are off; pass feet_threshold=10 * FOOT_CONTACT_THRESHOLD and average dims 259:263 over frames.")
+    assert str(prediction).strip().lower() == "more", (
+        f"prediction {prediction!r}: a larger threshold on the squared step lets faster feet count as planted.")
+    _correct("1.2")
+
+
+def _mirror_reference(joints: np.ndarray) -> np.ndarray:
+    """Mirror left-right: negate x and swap every l_/r_ joint pair. (T, 22, 3) -> (T, 22, 3)."""
+    names = HUMANML3D.joint_names
+    swap = [names.index("r_" + n[2:]) if n.startswith("l_") else names.index("l_" + n[2:]) if n.startswith("r_") else i
+            for i, n in enumerate(names)]
+    mirrored = np.asarray(joints, dtype=np.float64)[:, swap].copy()
+    mirrored[..., 0] *= -1
+    return mirrored
+
+
+def check_exercise_1_3(mirror: Callable[[np.ndarray], np.ndarray], joints: np.ndarray) -> None:
+    """Exercise 1.3: a function that mirrors a clip left-right (as HumanML3D's ``M`` copies).
+
+    Args:
+        mirror: the learner's function, (T, 22, 3) -> (T, 22, 3).
+        joints: (T, 22, 3) a clip to try it on.
+    """
+    joints = np.asarray(joints, dtype=np.float64)
+    mirrored = np.asarray(mirror(joints.copy()), dtype=np.float64)
+    assert mirrored.shape == joints.shape, f"mirror must keep the shape {joints.shape}, got {mirrored.shape}."
+    assert np.allclose(np.asarray(mirror(mirrored.copy())), joints, atol=1e-9), "mirroring twice must give the clip back."
+    expected = _mirror_reference(joints)
+    if np.allclose(mirrored[..., 0], -joints[..., 0]):
+        raise AssertionError("you negated x but kept the joint order: the left hand must become the right hand too "
+                             "(swap every l_/r_ pair of HUMANML3D.joint_names).")
+    assert np.allclose(mirrored, expected, atol=1e-9), (
+        "not a left-right mirror: the person's left is +x, so negate x (only x) and swap every l_/r_ joint pair.")
+    _correct("1.3")
