@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-__all__ = ["DataConfig", "VQConfig", "Preset", "PRESETS", "get_preset", "data_root", "checkpoint_root", "embedded_dir", "run_dir", "PRESET_ENV"]
+__all__ = ["DataConfig", "VQConfig", "LMConfig", "Preset", "PRESETS", "get_preset", "data_root", "checkpoint_root", "embedded_dir", "run_dir", "PRESET_ENV"]
 
 PRESET_ENV = "MOTIONGPT_LITE_PRESET"
 DEFAULT_PRESET = "small"
@@ -71,6 +71,55 @@ class VQConfig:
 
 
 @dataclass(frozen=True)
+class LMConfig:
+    """The motion-language model: which T5, the merged vocabulary, pretraining (notebooks 04-05)."""
+
+    # Which T5 and which text tokenizer (motiongpt_lite.lm.model, motiongpt_lite.lm.tokenizer)
+    model: str = "google-t5/t5-base"  # "config": a T5 built from the architecture below; else a hub id or folder of weights (paper: T5-base; the reference code loads flan-t5-base)
+    tokenizer: str = "google-t5/t5-base"  # "trained": a unigram tokenizer trained on the captions; else a hub id or folder
+    text_vocab_size: int = 2000  # trained tokenizer only: most pieces it may learn (pad, eos, unk included)
+    extra_ids: int = 100  # sentinel tokens <extra_id_i> for span corruption (T5: 100)
+    # Architecture: used when model == "config", and as the fallback when pretrained weights are missing
+    d_model: int = 768  # hidden size (T5-base: 768)
+    d_ff: int = 3072  # feed-forward width (T5-base: 3072; flan-t5-base: 2048, gated)
+    d_kv: int = 64  # size of one attention head (T5: 64)
+    num_layers: int = 12  # encoder layers, and as many decoder layers (T5-base: 12)
+    num_heads: int = 12  # attention heads (T5-base: 12)
+    feed_forward_proj: str = "relu"  # "relu" (T5 v1.0) or "gated-gelu" (T5 v1.1 / flan-t5)
+    tie_embeddings: bool = True  # output head shares the input embeddings (T5 v1.0) or has its own (flan-t5)
+    dropout: float = 0.1  # dropout rate inside T5 (T5: 0.1)
+    # Vocabulary merging (motiongpt_lite.lm.surgery)
+    init: str = "mean"  # how the rows of the new motion words start: "mean", "normal", "mean_noise" or "mean_cov"
+    # Lengths, in tokens
+    max_source_len: int = 256  # prompt tokens kept (reference: max_length 256)
+    max_target_len: int = 256  # target tokens kept (reference: max_length 256)
+    max_caption_tokens: int = 40  # tokens generated for a caption (reference: 40 for motion-to-text)
+    # Pretraining (motiongpt_lite.lm.pretrain, machinery in motiongpt_lite.training)
+    steps: int = 300_000  # optimiser steps (our choice; the reference trains until stopped)
+    batch_size: int = 16  # examples per step (reference: 16)
+    lr: float = 2e-4  # AdamW peak learning rate (reference: 2e-4)
+    weight_decay: float = 0.0  # AdamW weight decay (reference: 0)
+    warmup_steps: int = 1000  # linear warm-up from 0 to lr
+    decay: str = "cosine"  # after warm-up: "cosine", "linear" or "constant"
+    min_lr_ratio: float = 0.1  # final learning rate as a fraction of lr
+    grad_clip: float = 1.0  # clip the global gradient norm to this (0 turns clipping off)
+    log_every: int = 100  # steps averaged into one row of the loss history
+    checkpoint_every: int = 5000  # steps between checkpoints (a final one is always written)
+    mixed_precision: str = "no"  # accelerate's "no", "fp16" or "bf16"
+    # Task mixture: relative weights of the pretraining tasks, normalised to sum to 1
+    mix_span_motion: float = 0.2  # span corruption on motion-token "sentences" (reference: 1/5 when switched on)
+    mix_span_text: float = 0.2  # span corruption on captions (reference: 1/5 when switched on)
+    mix_text_to_motion: float = 0.3  # caption -> motion tokens
+    mix_motion_to_text: float = 0.2  # motion tokens -> caption
+    mix_predict: float = 0.1  # first part of a motion -> the rest
+    # Span corruption (T5's objective)
+    noise_density: float = 0.15  # share of tokens masked (reference and T5: 0.15)
+    mean_span_length: float = 3.0  # mean length of a masked span, in tokens (reference and T5: 3)
+    # Motion prediction
+    predict_ratio: float = 0.2  # share of the motion given as the prompt (reference: 0.2)
+
+
+@dataclass(frozen=True)
 class Preset:
     """One complete set of knobs. Presets are instances of this class, see ``PRESETS``."""
 
@@ -79,19 +128,62 @@ class Preset:
     seed: int = 1234  # one seed for data generation, initialisation and shuffling
     device: str = "auto"  # "auto" picks cuda, then mps, then cpu; or name one explicitly
     vq: VQConfig = field(default_factory=VQConfig)  # the motion tokenizer (defaults: the paper's)
+    lm: LMConfig = field(default_factory=LMConfig)  # the motion-language model (defaults: the paper's)
 
     def with_overrides(self, **changes) -> "Preset":
         """A copy with top-level fields replaced, e.g. ``preset.with_overrides(seed=0)``."""
         return replace(self, **changes)
 
 
+# Language models per preset (paper: the LMConfig defaults). tiny and small are flan-t5 shrunk to a CPU:
+# gated-GELU feed-forward and an output head of its own, so every preset merges an untied model.
+LM_TINY = LMConfig(
+    model="config", tokenizer="trained",  # offline: T5 from a config, tokenizer trained on the captions
+    text_vocab_size=400, d_model=64, d_ff=128, d_kv=16, num_layers=2, num_heads=4,  # about 0.3M parameters
+    feed_forward_proj="gated-gelu", tie_embeddings=False, dropout=0.0,
+    max_source_len=96, max_target_len=96,  # 196 frames = 49 codes + markers fit with room for a prompt
+    steps=150, batch_size=16, lr=3e-3, warmup_steps=15, log_every=10, checkpoint_every=0,  # seconds on a CPU
+)
+LM_SMALL = LMConfig(
+    model="config", tokenizer="trained",
+    text_vocab_size=1000, d_model=128, d_ff=256, d_kv=32, num_layers=3, num_heads=4,  # about 2M parameters
+    feed_forward_proj="gated-gelu", tie_embeddings=False, dropout=0.1,
+    max_source_len=96, max_target_len=96,
+    steps=1500, batch_size=32, lr=2e-3, warmup_steps=100, log_every=25, checkpoint_every=500,  # minutes on 2 CPU cores
+)
+LM_BASE = LMConfig(
+    model="google/flan-t5-base", tokenizer="google/flan-t5-base",  # falls back to a config T5 + trained tokenizer offline
+    d_model=768, d_ff=2048, d_kv=64, num_layers=12, num_heads=12,  # flan-t5-base's architecture (the fallback)
+    feed_forward_proj="gated-gelu", tie_embeddings=False,
+    steps=100_000, batch_size=32, lr=2e-4, warmup_steps=1000, log_every=100, checkpoint_every=5000,  # one GPU
+    mixed_precision="bf16",
+)
+
+# Motion tokenizers per preset (paper: the VQConfig defaults, the reference's). tiny and small shrink the
+# width and the codebook and raise the learning rate so that a 2-core CPU trains one in seconds / minutes.
+VQ_TINY = VQConfig(
+    width=64, depth=2, num_codes=64, code_dim=32,  # about 0.3M parameters; 4 frames per token as everywhere
+    steps=150, batch_size=32, lr=2e-3, warmup_steps=15, min_lr_ratio=0.1,  # seconds on a CPU
+    log_every=5, checkpoint_every=0,  # history rows every 5 steps; one checkpoint at the end
+)
+VQ_SMALL = VQConfig(
+    width=128, depth=2, num_codes=256, code_dim=64,  # about 1M parameters
+    steps=2000, batch_size=64, lr=2e-3, warmup_steps=100, min_lr_ratio=0.1,  # a few minutes on 2 CPU cores
+    log_every=20, checkpoint_every=500,
+)
+VQ_BASE = VQConfig(
+    steps=100_000, batch_size=256, mixed_precision="bf16",  # the paper's architecture on one GPU, a third of its steps
+    log_every=100, checkpoint_every=5000,
+)
+
 PRESETS: dict[str, Preset] = {
     # CI and quick checks: every notebook in seconds.
-    "tiny": Preset(name="tiny", data=DataConfig(num_motions=160, batch_size=32)),
+    "tiny": Preset(name="tiny", data=DataConfig(num_motions=160, batch_size=32), vq=VQ_TINY, lm=LM_TINY),
     # The default: a 2-core CPU, about five minutes per notebook.
-    "small": Preset(name="small", data=DataConfig(num_motions=2000, batch_size=64)),
+    "small": Preset(name="small", data=DataConfig(num_motions=2000, batch_size=64), vq=VQ_SMALL, lm=LM_SMALL),
     # One GPU: HumanML3D when present (else a large embedded set), flan-t5-base.
-    "base": Preset(name="base", data=DataConfig(dataset="humanml3d", num_motions=8000, batch_size=256)),
+    "base": Preset(name="base", data=DataConfig(dataset="humanml3d", num_motions=8000, batch_size=256), vq=VQ_BASE,
+                   lm=LM_BASE),
     # MotionGPT's own settings (HumanML3D, 64-frame windows, batch 256 for the tokenizer).
     "paper": Preset(name="paper", data=DataConfig(dataset="humanml3d", num_motions=8000, batch_size=256)),
 }

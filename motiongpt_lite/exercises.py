@@ -122,3 +122,63 @@ def check_exercise_1_3(mirror: Callable[[np.ndarray], np.ndarray], joints: np.nd
     assert np.allclose(mirrored, expected, atol=1e-9), (
         "not a left-right mirror: the person's left is +x, so negate x (only x) and swap every l_/r_ joint pair.")
     _correct("1.3")
+
+
+# --- notebook 02 ---
+
+def check_exercise_2_1(tokens_for: Callable[[int, int], int]) -> None:
+    """Exercise 2.1: ``tokens_for(num_frames, down_t)``, the number of tokens of a clip."""
+    from motiongpt_lite.vq.tokenize import num_tokens
+
+    for down_t in (1, 2, 3):
+        for frames in (4, 8, 9, 63, 64, 65, 70, 196, 199):
+            if frames < 2 ** down_t:
+                continue
+            got = int(tokens_for(frames, down_t))
+            assert got == num_tokens(frames, 2 ** down_t), (
+                f"tokens_for({frames}, {down_t}) = {got} is off; one token covers 2**down_t frames and a clip that is "
+                "not a multiple of that is padded with its last frame, so round up, not down.")
+    _correct("2.1")
+
+
+def check_exercise_2_2(usage: float, perplexity: float, code_lists: list, num_codes: int) -> None:
+    """Exercise 2.2: codebook usage and perplexity of a list of token strips, by hand."""
+    from motiongpt_lite.vq.metrics import code_perplexity, codebook_usage
+
+    assert np.isclose(float(usage), codebook_usage(code_lists, num_codes)), (
+        f"usage {usage} is off; count how many of the {num_codes} codes occur at least once (np.bincount with "
+        "minlength) and divide by the codebook size, not by the number of tokens.")
+    assert np.isclose(float(perplexity), code_perplexity(code_lists, num_codes), rtol=1e-6), (
+        f"perplexity {perplexity} is off; p_k = count_k / total over all strips together, skip p_k = 0, "
+        "then exp(-sum p_k log p_k) with the natural log.")
+    _correct("2.2")
+
+
+def _measured_receptive_field(cfg) -> int:
+    """Input frames that reach the middle latent vector of the package's encoder, measured with autograd."""
+    from dataclasses import replace
+
+    import torch
+
+    from motiongpt_lite.vq.model import Encoder
+
+    torch.manual_seed(0)
+    encoder = Encoder(263, replace(cfg, width=8, code_dim=8)).double()  # the width does not change the answer
+    x = torch.randn(1, 263, 4096, dtype=torch.double, requires_grad=True)
+    z = encoder(x)  # (1, 8, N)
+    z[0, :, z.shape[-1] // 2].sum().backward()
+    frames = (x.grad[0].abs().sum(0) > 0).nonzero().flatten()
+    return int(frames.max() - frames.min() + 1)
+
+
+def check_exercise_2_3(receptive_field: Callable, cfg) -> None:
+    """Exercise 2.3: ``receptive_field(cfg)`` of the encoder, for the preset and for other knob settings."""
+    from dataclasses import replace
+
+    for variant, label in ((cfg, "the preset"), (replace(cfg, dilation_growth=1), "dilation growth 1"),
+                           (replace(cfg, depth=cfg.depth + 1), "one more block per stack")):
+        got, expected = int(receptive_field(variant)), _measured_receptive_field(variant)
+        assert got == expected, (
+            f"for {label} you predict {got} frames, autograd measures {expected}; walk through the layers in order, "
+            "keep the total stride s so far (x2 after each down-sampling), and add (k - 1) * d * s per convolution.")
+    _correct("2.3")

@@ -14,6 +14,7 @@ never depend on its neighbours or on padding.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
@@ -21,14 +22,16 @@ from typing import Iterable
 import numpy as np
 import torch
 
-from motiongpt_lite.config import VQConfig
+from motiongpt_lite.config import VQConfig, data_root
+from motiongpt_lite.data.dataset import MotionClip, load_split
 from motiongpt_lite.data.features import features_to_joints
 from motiongpt_lite.data.normalization import Normalizer
 from motiongpt_lite.training import load_model_weights
 from motiongpt_lite.vq.metrics import accel_error, code_perplexity, codebook_usage, mpjpe, pa_mpjpe
 from motiongpt_lite.vq.model import VQVAE
 
-__all__ = ["PAD_CODE", "num_tokens", "encode", "decode", "MotionTokenizer", "tokenize_dataset", "evaluate_tokenizer"]
+__all__ = ["PAD_CODE", "num_tokens", "encode", "decode", "MotionTokenizer", "tokenize_dataset", "evaluate_tokenizer",
+           "whole_motions", "evaluate_split", "find_reference_dir", "evaluate_reference"]
 
 PAD_CODE = -1  # fills code_idx beyond a clip's last token in a padded batch
 
@@ -221,3 +224,39 @@ def evaluate_tokenizer(tokenizer: MotionTokenizer, clips: Iterable[np.ndarray]) 
     report = {name: float(np.average(values, weights=weights)) for name, values in errors.items()}
     return {**report, "usage": codebook_usage(codes, tokenizer.num_codes),
             "perplexity": code_perplexity(codes, tokenizer.num_codes), "clips": len(frames), "frames": int(weights.sum())}
+
+
+def whole_motions(data_dir: str | Path, split: str = "test", max_clips: int | None = None) -> list[MotionClip]:
+    """The whole motions of a split (no caption parts, mirrored twins included), at most ``max_clips``."""
+    data_dir = Path(data_dir)
+    with warnings.catch_warnings():  # skipped clips are listed in MotionSplit.skipped; not needed here
+        warnings.simplefilter("ignore")
+        clips = load_split(data_dir, split, dataset="kit" if "kit" in data_dir.name else "humanml3d").clips
+    return [clip for clip in clips if "#" not in clip.id][:max_clips]
+
+
+def evaluate_split(tokenizer: MotionTokenizer, data_dir: str | Path, split: str = "test",
+                   max_clips: int | None = None) -> dict[str, float]:
+    """:func:`evaluate_tokenizer` on the whole motions of a held-out split of a dataset folder."""
+    return evaluate_tokenizer(tokenizer, [clip.motion for clip in whole_motions(data_dir, split, max_clips)])
+
+
+def find_reference_dir() -> Path | None:
+    """The official HumanML3D reference clips: ``<data root>/humanml3d_reference`` (``bash data_download.sh sample``)
+    or ``../shared/data/humanml3d_reference`` next to the repository; None when neither exists."""
+    candidates = [data_root() / "humanml3d_reference",
+                  Path(__file__).resolve().parents[2].parent / "shared" / "data" / "humanml3d_reference"]
+    return next((path for path in candidates if (path / "new_joint_vecs").is_dir()), None)
+
+
+def evaluate_reference(tokenizer: MotionTokenizer, reference_dir: str | Path | None = None) -> dict[str, float] | None:
+    """:func:`evaluate_tokenizer` on the real reference clips (all of ``new_joint_vecs``); None when absent.
+
+    The clips are normalised with the tokenizer's own statistics, so this measures how well a
+    tokenizer trained elsewhere (e.g. on the embedded set) transfers to real motion capture.
+    """
+    folder = Path(reference_dir) if reference_dir else find_reference_dir()
+    if folder is None or not (folder / "new_joint_vecs").is_dir():
+        return None
+    clips = [np.load(path).astype(np.float32) for path in sorted((folder / "new_joint_vecs").glob("*.npy"))]
+    return evaluate_tokenizer(tokenizer, [clip for clip in clips if clip.shape[-1] == tokenizer.vq.motion_dim])

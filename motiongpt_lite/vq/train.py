@@ -19,9 +19,9 @@ from motiongpt_lite.runtime import seed_everything
 from motiongpt_lite.training import fit, make_accelerator
 from motiongpt_lite.vq.losses import vq_loss
 from motiongpt_lite.vq.model import VQVAE
-from motiongpt_lite.vq.tokenize import MotionTokenizer
+from motiongpt_lite.vq.tokenize import MotionTokenizer, tokenize_dataset
 
-__all__ = ["VQRun", "dataset_dir", "vq_dir", "train_vq", "vq_step"]
+__all__ = ["VQRun", "dataset_dir", "vq_dir", "train_vq", "vq_step", "tokenize_preset"]
 
 
 @dataclass
@@ -128,3 +128,15 @@ def train_vq(preset: Preset | str | None = None, *, cfg: VQConfig | None = None,
                   accelerator=accelerator, progress=progress, desc=f"vq {preset.name}")
     vq = accelerator.unwrap_model(vq).cpu().eval()
     return VQRun(tokenizer=MotionTokenizer(vq, split.normalizer), history=history, folder=folder if save else None)
+
+
+def tokenize_preset(preset: Preset | str | None = None, out_dir: str | Path | None = None) -> Path:
+    """Tokens of the preset's whole dataset (all splits, mirrored clips included) with its trained tokenizer.
+
+    The command ``motiongpt-lite tokenize --preset P``. Reads ``checkpoints/<preset>/vq`` and writes
+    one ``<id>.npy`` per clip into ``out_dir`` (default ``checkpoints/<preset>/vq/tokens``), the input
+    of the language-model stages.
+    """
+    preset = preset if isinstance(preset, Preset) else get_preset(preset)
+    tokenizer = MotionTokenizer.load(vq_dir(preset))
+    return tokenize_dataset(tokenizer, dataset_dir(preset), Path(out_dir) if out_dir else vq_dir(preset) / "tokens")

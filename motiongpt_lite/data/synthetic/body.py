@@ -48,8 +48,8 @@ _REST_LEFT = {
 }
 # Bones that scale together when we vary body proportions.
 _GROUPS = ((1, 2), (3, 6, 9, 12, 15), (4, 5, 7, 8), (10, 11), (13, 14, 16, 17), (18, 19, 20, 21))
-REACH = 0.995  # fraction of a leg's length the pelvis-height solver allows (keeps the knee off its lock)
-STAND_REACH = 0.975  # fraction of a leg's length when standing (a slightly soft knee)
+REACH = 0.998  # fraction of a leg's length the pelvis-height solver allows (keeps the knee off its lock)
+STAND_REACH = 0.996  # fraction of a leg's length when standing (a slightly soft knee)
 ROOT_SIGMA = 4.0  # frames; smoothing of the pelvis path and heading derived from the feet
 
 
@@ -162,7 +162,7 @@ class Body:
         return ankle[:, 1] - hip_offset[:, 1] + np.sqrt(np.clip(spare, 0.0, None))
 
 
-_SIDED = ("toe", "foot_yaw", "foot_pitch", "hand", "elbow_pole", "shrug")  # channels with a leading side axis
+_SIDED = ("toe", "anchor", "foot_yaw", "foot_pitch", "hand", "elbow_pole", "shrug")  # channels with a leading side axis
 
 
 @dataclass
@@ -174,6 +174,8 @@ class Plan:
 
     Attributes:
         toe: (2, T, 3) world position of each toe joint (y = 0 while the foot is on the floor).
+        anchor: (2, T, 2) floor point (x, z) where each foot supports the body; the pelvis follows
+            their centre. Steps move it with the foot, a kick or a raised foot does not.
         foot_yaw: (2, T) heading of each foot (0 = +Z, positive = turned left).
         foot_pitch: (2, T) heel lift about the toe (positive = heel up, toes pointing down).
         hand: (2, T, 3) wrist targets.
@@ -188,6 +190,7 @@ class Plan:
     """
 
     toe: np.ndarray
+    anchor: np.ndarray
     foot_yaw: np.ndarray
     foot_pitch: np.ndarray
     hand: np.ndarray
@@ -207,7 +210,8 @@ class Plan:
         hands = np.stack([body.hand_rest(LEFT), body.hand_rest(RIGHT)])  # (2, 3)
         poles = np.array([[0.3, -0.2, -1.0], [-0.3, -0.2, -1.0]])
         return cls(
-            toe=np.repeat(body.neutral_feet()[:, None], t, axis=1), foot_yaw=np.zeros((2, t)),
+            toe=np.repeat(body.neutral_feet()[:, None], t, axis=1),
+            anchor=np.repeat(np.array([[body.stance, 0.0], [-body.stance, 0.0]])[:, None], t, axis=1), foot_yaw=np.zeros((2, t)),
             foot_pitch=np.zeros((2, t)), hand=np.repeat(hands[:, None], t, axis=1),
             elbow_pole=np.repeat(poles[:, None], t, axis=1), shrug=np.zeros((2, t)), pelvis_drop=np.zeros(t),
             pelvis_tilt=np.zeros((t, 3)), spine=np.zeros((t, 3)), neck=np.zeros((t, 2)),
@@ -218,17 +222,22 @@ class Plan:
     def num_frames(self) -> int:
         return self.pelvis_drop.shape[0]
 
-    def frames(self, start: int, stop: int | None = None) -> "Plan":
-        """The frames ``start:stop`` of every channel."""
-        return replace(self, **{f.name: (getattr(self, f.name)[:, start:stop] if f.name in _SIDED
-                                         else getattr(self, f.name)[start:stop]) for f in fields(self)})
+    def held(self, extra: int) -> "Plan":
+        """The plan followed by ``extra`` copies of its last frame."""
+        def hold(name: str) -> np.ndarray:
+            value, axis = getattr(self, name), 1 if name in _SIDED else 0
+            last = np.take(value, [value.shape[axis] - 1], axis=axis)
+            return np.concatenate([value, np.repeat(last, extra, axis=axis)], axis=axis)
+        return Plan(**{f.name: hold(f.name) for f in fields(self)})
 
     def moved(self, yaw: float, origin_xz: np.ndarray) -> "Plan":
         """The same motion turned by ``yaw`` about the vertical and shifted so that (0, 0) lands on ``origin_xz``."""
         c, s = np.cos(yaw), np.sin(yaw)
         x, z = self.toe[..., 0], self.toe[..., 2]
         toe = np.stack([c * x + s * z + origin_xz[0], self.toe[..., 1], -s * x + c * z + origin_xz[1]], axis=-1)
-        return replace(self, toe=toe, foot_yaw=self.foot_yaw + yaw)
+        x, z = self.anchor[..., 0], self.anchor[..., 1]
+        anchor = np.stack([c * x + s * z + origin_xz[0], -s * x + c * z + origin_xz[1]], axis=-1)
+        return replace(self, toe=toe, anchor=anchor, foot_yaw=self.foot_yaw + yaw)
 
 
 def crossfade(first: Plan, second: Plan, overlap: int) -> Plan:
@@ -351,7 +360,7 @@ def _gauss(x: np.ndarray, sigma: float) -> np.ndarray:
 def solve(plan: Plan, body: Body) -> np.ndarray:
     """Joint positions of a plan.
 
-    Steps: the pelvis path and heading follow the centre and mean heading of the feet (smoothed)
+    Steps: the pelvis path and heading follow the feet's anchors and mean heading (smoothed)
     plus ``root_shift``; walking adds pelvis twist and arm swing from how far each foot leads; the
     pelvis height is the wanted one, lowered wherever a leg could not reach its ankle target;
     then two-bone inverse kinematics for legs and arms, and forward kinematics.
@@ -367,12 +376,12 @@ def solve(plan: Plan, body: Body) -> np.ndarray:
     heading = _gauss(plan.foot_yaw.mean(0), ROOT_SIGMA)  # (T,)
     forward = np.stack([np.sin(heading), np.cos(heading)], -1)  # (T, 2) x, z
     left = np.stack([np.cos(heading), -np.sin(heading)], -1)
-    root_xz = _gauss(body.ankle_xz(plan.toe, plan.foot_yaw).mean(0), ROOT_SIGMA)  # (T, 2)
+    root_xz = _gauss(plan.anchor.mean(0), ROOT_SIGMA)  # (T, 2)
     root_xz = root_xz + plan.root_shift[:, :1] * left + plan.root_shift[:, 1:] * forward
 
     # Walking secondary motion: the foot that leads swings the opposite arm forward and twists the pelvis.
     lead = ((plan.toe[0][:, [0, 2]] - plan.toe[1][:, [0, 2]]) * forward).sum(-1)  # (T,) > 0: left foot ahead
-    swing = np.clip(_gauss(lead, 2.0) * plan.gait, -0.8, 0.8)
+    swing = np.clip(_gauss(lead, 2.0), -0.5, 0.5) * plan.gait
     hand = plan.hand.copy()
     for side, sign in ((0, -1.0), (1, 1.0)):
         reach = 0.35 * sign * swing

@@ -1,0 +1,191 @@
+"""Motion-language pretraining, MotionGPT's stage 2 (notebook 05; the command ``motiongpt-lite pretrain``).
+
+The preset's T5 (:class:`~motiongpt_lite.lm.model.MotionLM`) learns the task mixture of
+:mod:`motiongpt_lite.lm.tasks` on the tokens of the train split, through the shared loop of
+:mod:`motiongpt_lite.training` (accelerate: one CPU, one GPU with mixed precision, or several
+processes with ``accelerate launch``; AdamW, warm-up and decay, clipping, atomic checkpoints, exact
+resume, a progress bar). The loss of every task is logged on its own, so the curves can be drawn
+per task. The run folder (``checkpoints/<preset>/lm_pretrain``) ends up holding:
+
+- ``checkpoint.safetensors``: the training state (resume point);
+- ``model/``: the merged T5 and tokenizer, loadable with :meth:`MotionLM.load`;
+- ``history.json``: the logged losses.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from motiongpt_lite.config import LMConfig, Preset, get_preset, run_dir
+from motiongpt_lite.data.dataset import load_split
+from motiongpt_lite.lm.model import MotionLM
+from motiongpt_lite.lm.parse import parse_ids
+from motiongpt_lite.lm.tasks import IGNORE, PROMPTS, TASKS, MotionText, PretrainDataset, collate_examples, prompt_texts
+from motiongpt_lite.training import fit, make_accelerator
+
+__all__ = ["PretrainRun", "lm_pretrain_dir", "load_motion_texts", "pretrain_step", "pretrain",
+           "text_to_motion_report"]
+
+
+@dataclass
+class PretrainRun:
+    """The result of :func:`pretrain`.
+
+    Attributes:
+        lm: the pretrained model (eval mode, on the CPU).
+        history: one dict per ``log_every`` steps: step, lr, loss, ``loss_<task>`` for every task seen, elapsed_s.
+        folder: the run folder, or None when nothing was saved.
+    """
+
+    lm: MotionLM
+    history: list[dict[str, float]]
+    folder: Path | None
+
+
+def lm_pretrain_dir(preset: Preset) -> Path:
+    """The preset's pretraining folder: ``<checkpoint root>/<preset>/lm_pretrain``."""
+    return run_dir(preset) / "lm_pretrain"
+
+
+def load_motion_texts(data_dir: str | Path, tokens_dir: str | Path, split: str = "train",
+                      frames_per_token: int = 4, dataset: str = "humanml3d") -> tuple[list[MotionText], dict[str, str]]:
+    """The motions of a split as tokens with their captions.
+
+    A caption that describes only part of a motion (``start#end`` in seconds) gets the tokens of that
+    part: ``code_idx[f0 // r : f0 // r + ceil(T / r)]`` with f0 its first frame and T its frames.
+
+    Args:
+        data_dir: the dataset folder (HumanML3D layout).
+        tokens_dir: one ``<id>.npy`` (N,) per motion, written by ``motiongpt_lite.vq.tokenize.tokenize_dataset``.
+        split: which split file.
+        frames_per_token: r, the VQ-VAE's down-sampling rate.
+        dataset: "humanml3d", "kit" or "embedded" (length rules and frame rate).
+    Returns:
+        ``(items, skipped)``: the usable motions, and id -> reason for the others.
+    Raises:
+        FileNotFoundError: ``tokens_dir`` is missing.
+    """
+    tokens_dir = Path(tokens_dir)
+    if not tokens_dir.is_dir():
+        raise FileNotFoundError(f"no motion tokens in {tokens_dir}; train and run the motion tokenizer first "
+                                "(`motiongpt-lite train-vq` then `motiongpt-lite tokenize`).")
+    clips = load_split(data_dir, split, dataset=dataset)
+    items, skipped = [], dict(clips.skipped)
+    for clip in clips.clips:
+        parent, *times = clip.id.split("#")
+        path = tokens_dir / f"{parent}.npy"
+        if not path.exists():
+            skipped[clip.id] = f"no tokens file {path.name}"
+            continue
+        code_idx = np.load(path).astype(np.int64)
+        if times:
+            first = int(float(times[0]) * clips.fps) // frames_per_token
+            code_idx = code_idx[first:first + -(-len(clip.motion) // frames_per_token)]
+        items.append(MotionText(code_idx, [c.text for c in clip.captions], len(clip.motion)))
+    return items, skipped
+
+
+def pretrain_step(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Cross-entropy of the targets, and the loss of every task present in the batch.
+
+    Args:
+        model: the T5 (possibly wrapped by accelerate).
+        batch: ``input_ids``, ``attention_mask`` (B, S), ``labels`` (B, L) with -100 padding, ``task`` (B,).
+    Returns:
+        ``(loss, logs)``: mean over all target tokens; ``loss_<task>`` = mean over that task's tokens.
+    """
+    out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"])
+    with torch.no_grad():
+        token_loss = F.cross_entropy(out.logits.float().transpose(1, 2), batch["labels"], ignore_index=IGNORE,
+                                     reduction="none")  # (B, L)
+        valid = batch["labels"] != IGNORE  # (B, L)
+        logs = {}
+        for t, name in enumerate(TASKS):
+            rows = batch["task"] == t
+            if rows.any():
+                logs[f"loss_{name}"] = token_loss[rows].sum() / valid[rows].sum()
+    return out.loss, logs
+
+
+def pretrain(preset: Preset | str | None = None, *, cfg: LMConfig | None = None, data_dir: str | Path | None = None,
+             tokens_dir: str | Path | None = None, out_dir: str | Path | None = None, save: bool = True,
+             resume: bool = True, stop_after: int | None = None, progress: bool = True) -> PretrainRun:
+    """Pretrain (or resume pretraining) the preset's motion-language model.
+
+    Args:
+        preset: a Preset or its name; default ``MOTIONGPT_LITE_PRESET`` (small).
+        cfg: replaces ``preset.lm`` (notebook 05 ablates span corruption this way).
+        data_dir: dataset folder; default the one the motion tokenizer trained on.
+        tokens_dir: motion tokens; default ``checkpoints/<preset>/vq/tokens``.
+        out_dir: run folder; default :func:`lm_pretrain_dir`.
+        save: write checkpoints, the final model and the history (and resume from them).
+        resume: continue from the folder's checkpoint when there is one.
+        stop_after: stop after this many steps (with a checkpoint), as if interrupted.
+        progress: show a progress bar.
+    Returns:
+        PretrainRun with the model, the per-task loss history and the run folder.
+    """
+    from motiongpt_lite.vq.train import dataset_dir, vq_dir
+
+    preset = preset if isinstance(preset, Preset) else get_preset(preset)
+    cfg = cfg or preset.lm
+    data_dir = Path(data_dir) if data_dir else dataset_dir(preset)
+    tokens_dir = Path(tokens_dir) if tokens_dir else vq_dir(preset) / "tokens"
+    dataset_name = "kit" if "kit" in data_dir.name else "humanml3d"
+    frames_per_token = 2 ** preset.vq.down_t
+    items, _ = load_motion_texts(data_dir, tokens_dir, "train", frames_per_token, dataset_name)
+    captions = sorted({c for item in items for c in item.captions})
+    folder = Path(out_dir) if out_dir else lm_pretrain_dir(preset)
+    lm = MotionLM.build(cfg, preset.vq.num_codes, captions + prompt_texts(), seed=preset.seed)
+    largest = max(int(item.code_idx.max()) for item in items)
+    if largest >= preset.vq.num_codes:
+        raise ValueError(f"tokens in {tokens_dir} reach code {largest} but the preset's codebook has "
+                         f"{preset.vq.num_codes} codes; re-tokenize with this preset's motion tokenizer.")
+    dataset = PretrainDataset(items, lm.tokenizer, lm.vocab, cfg, seed=preset.seed)
+    accelerator = make_accelerator(cfg.mixed_precision, preset.device)
+    history = fit(lm.model, dataset, pretrain_step, steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
+                  seed=preset.seed, weight_decay=cfg.weight_decay, warmup_steps=cfg.warmup_steps, decay=cfg.decay,
+                  min_lr_ratio=cfg.min_lr_ratio, grad_clip=cfg.grad_clip, log_every=cfg.log_every,
+                  checkpoint_path=folder / "checkpoint.safetensors" if save else None,
+                  checkpoint_every=cfg.checkpoint_every, resume=resume, stop_after=stop_after,
+                  extra={"config": {"lm": asdict(cfg), "num_codes": preset.vq.num_codes, "seed": preset.seed,
+                                    "data": str(data_dir), "tokens": str(tokens_dir)}},
+                  collate_fn=collate_examples, accelerator=accelerator, progress=progress,
+                  desc=f"pretrain {preset.name}")
+    lm.model = accelerator.unwrap_model(lm.model).cpu().eval()
+    if save and accelerator.is_main_process:
+        lm.save(folder / "model")
+        (folder / "history.json").write_text(json.dumps(history, indent=1))
+    return PretrainRun(lm, history, folder if save else None)
+
+
+def text_to_motion_report(lm: MotionLM, captions: list[str], max_codes: int, constrained: bool = False,
+                          batch_size: int = 16) -> dict[str, float]:
+    """Generate motions from captions (greedy) and count the well-formed outputs.
+
+    Args:
+        lm: the model.
+        captions: prompts' captions.
+        max_codes: longest motion allowed (e.g. 196 frames / 4 = 49 codes).
+        constrained: use constrained decoding (then every output is well-formed by construction).
+        batch_size: prompts per ``generate`` call.
+    Returns:
+        ``well_formed`` (share of outputs that are one clean motion span), ``mean_codes`` (codes per
+        output), and the share of outputs carrying each parser flag (``flag_<name>``).
+    """
+    parsed = []
+    for start in range(0, len(captions), batch_size):
+        prompts = [PROMPTS["text_to_motion"].format(caption=c) for c in captions[start:start + batch_size]]
+        outputs = lm.generate(prompts, max_new_tokens=max_codes + 3, constrained=constrained, motion_only=constrained,
+                              max_codes=max_codes if constrained else None)
+        parsed += [parse_ids(o, lm.vocab, lm.tokenizer) for o in outputs]
+    report = {"well_formed": float(np.mean([p.well_formed_motion for p in parsed])),
+              "mean_codes": float(np.mean([len(p.code_idx) for p in parsed]))}
+    for flag in sorted({f for p in parsed for f in p.flags}):
+        report[f"flag_{flag}"] = float(np.mean([flag in p.flags for p in parsed]))
+    return report
