@@ -80,6 +80,9 @@ def test_bleu_brevity_penalty_and_zero_match_edge_cases():
     expected = bleu_score.corpus_bleu([[tokenize(r) for r in short[1][0]]], [tokenize(short[0][0])], weights=(1.0,))
     assert bleu(*short, max_order=1) == pytest.approx(expected, abs=1e-12)
     assert bleu(*short, max_order=1) == pytest.approx(math.exp(1 - 8 / 3), abs=1e-12)  # p1 = 1, c = 3, r = 8
+    tie = (["a person walks forward"], [["a person walks", "a person walks forward quickly"]])  # 3 and 5 words
+    expected = bleu_score.corpus_bleu([[tokenize(r) for r in tie[1][0]]], [tokenize(tie[0][0])], weights=(1.0,))
+    assert bleu(*tie, max_order=1) == pytest.approx(expected, abs=1e-12) == 1.0  # the shorter wins the tie: no BP
     assert bleu(["someone dances"], [["a person jumps"]], max_order=4) == 0.0  # no unigram in common
     assert bleu(["a person walks"], [["a person walks"]], max_order=4) == 0.0  # no 4-gram: unsmoothed BLEU-4 is 0
 

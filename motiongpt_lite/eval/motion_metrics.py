@@ -34,8 +34,11 @@ from motiongpt_lite.vq.metrics import accel_error, mpjpe, pa_mpjpe, procrustes_a
 
 __all__ = ["embedding_statistics", "frechet_distance", "fid", "euclidean_distance_matrix", "r_precision",
            "mm_dist", "diversity", "multimodality", "matching_metrics", "confidence_interval", "summarize_runs",
-           "repeat_runs", "ade", "fde", "mpjpe", "pa_mpjpe", "procrustes_align", "accel_error"]
+           "repeat_runs", "ade", "fde", "mpjpe", "pa_mpjpe", "procrustes_align", "accel_error", "R_PRECISION_BATCH",
+           "TOP_K", "DIVERSITY_PAIRS", "MULTIMODALITY_PAIRS", "MULTIMODALITY_TEXTS", "MULTIMODALITY_REPEATS",
+           "REPLICATIONS"]
 
+# The protocol's constants (T2M and MotionGPT evaluation settings); the main job uses them as its defaults.
 R_PRECISION_BATCH = 32  # texts ranked against their own motion and 31 others
 TOP_K = 3  # R-precision top-1, top-2, top-3
 DIVERSITY_PAIRS = 300  # random pairs of motions for Diversity
@@ -95,7 +98,8 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
         the squared Frechet distance (what papers call FID), a float.
     """
     mu1, mu2 = np.atleast_1d(np.asarray(mu1, dtype=np.float64)), np.atleast_1d(np.asarray(mu2, dtype=np.float64))
-    sigma1, sigma2 = np.atleast_2d(np.asarray(sigma1, dtype=np.float64)), np.atleast_2d(np.asarray(sigma2, dtype=np.float64))
+    sigma1 = np.atleast_2d(np.asarray(sigma1, dtype=np.float64))
+    sigma2 = np.atleast_2d(np.asarray(sigma2, dtype=np.float64))
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != (len(mu1), len(mu1)):
         raise ValueError(f"means {mu1.shape}, {mu2.shape} and covariances {sigma1.shape}, {sigma2.shape} do not "
                          "match; both sets must come from the same evaluator (same embedding size D).")

@@ -23,7 +23,7 @@ References = Sequence[str | Sequence[str]]  # per hypothesis: one reference capt
 
 
 def tokenize(text: str) -> list[str]:
-    """Lowercase, turn every non-alphanumeric character into a space, split: ``"Walks, left!"`` -> ``["walks", "left"]``."""
+    """Lowercase, make each non-alphanumeric character a space, split: ``"Walks, left!"`` -> ``["walks", "left"]``."""
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).split()
 
 
@@ -80,7 +80,7 @@ def bleu(hypotheses: Sequence[str], references: References, max_order: int = 4) 
             for ref in refs:
                 max_ref |= ngrams(ref, n)  # elementwise max over the references
             matches[n - 1] += sum(min(c, max_ref[g]) for g, c in counts.items())
-            totals[n - 1] += sum(counts.values())
+            totals[n - 1] += max(1, sum(counts.values()))
     if min(matches) == 0:
         return 0.0
     log_precision = sum(math.log(m / t) for m, t in zip(matches, totals)) / max_order

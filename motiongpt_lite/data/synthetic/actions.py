@@ -235,6 +235,7 @@ def _run(body: Body, rng: np.random.Generator, p: dict, jog: bool) -> Plan:
     plan.pelvis_tilt[:, 0] = lean * moving
     plan.spine[:, 0] = 0.5 * lean * moving
     plan.pelvis_drop[:] = -(0.03 if jog else 0.05) * moving
+    plan.root_shift[:, 1] = (rng.uniform(0.05, 0.1) if jog else rng.uniform(0.1, 0.15)) * moving  # the body leads the feet
     for side in (LEFT, RIGHT):  # elbows bent about 90 degrees, hands by the ribs
         bent = body.shoulder(side) + np.array([0.05 * SIDE_SIGN[side], -0.32, 0.12])
         plan.hand[side] += moving[:, None] * (bent - plan.hand[side])
@@ -567,8 +568,8 @@ def _bow(body: Body, rng: np.random.Generator, p: dict) -> Plan:
     plan = Plan.neutral(body, _frames(end))
     t = _time(plan.num_frames)
     bent = _window(t, lead, lead + down, lead + down + hold, lead + down + hold + up)
-    plan.pelvis_tilt[:, 0] = rng.uniform(0.2, 0.4) * bent
-    plan.spine[:, 0] = rng.uniform(0.25, 0.6) * bent
+    plan.pelvis_tilt[:, 0] = rng.uniform(0.25, 0.45) * bent
+    plan.spine[:, 0] = rng.uniform(0.35, 0.7) * bent
     plan.neck[:, 0] = rng.uniform(0.0, 0.25) * bent
     plan.root_shift[:, 1] = -rng.uniform(0.03, 0.08) * bent
     return plan

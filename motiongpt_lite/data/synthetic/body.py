@@ -22,7 +22,7 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import torch
-from scipy.ndimage import gaussian_filter1d
+from scipy.ndimage import gaussian_filter1d, minimum_filter1d
 
 from motiongpt_lite.data.quaternion import qbetween, qinv, qmul, qrot, quat_from_axis_angle
 from motiongpt_lite.data.skeleton import HUMANML3D
@@ -51,6 +51,7 @@ _GROUPS = ((1, 2), (3, 6, 9, 12, 15), (4, 5, 7, 8), (10, 11), (13, 14, 16, 17), 
 REACH = 0.998  # fraction of a leg's length the pelvis-height solver allows (keeps the knee off its lock)
 STAND_REACH = 0.996  # fraction of a leg's length when standing (a slightly soft knee)
 ROOT_SIGMA = 4.0  # frames; smoothing of the pelvis path and heading derived from the feet
+AIRBORNE_SLACK = 3.0  # metres of extra pelvis height allowed per metre a toe is off the floor
 
 
 def _depth_levels() -> list[torch.Tensor]:
@@ -395,11 +396,15 @@ def solve(plan: Plan, body: Body) -> np.ndarray:
     toe_offset = offsets[list(TOE)][:, None].expand(2, t, 3)
     ankle = torch.from_numpy(plan.toe) - qrot(foot_rot, toe_offset)  # (2, T, 3)
 
-    # Pelvis height: wanted height, capped by each leg's reach, smoothed, capped again.
+    # Pelvis height: the wanted height, capped where a leg could not reach its ankle target. A foot
+    # in the air caps less the higher it is (its leg may stretch towards it instead), so the cap
+    # comes back gradually as the foot lands. A minimum filter then a Gaussian no wider than it
+    # smooths the result from below: it never exceeds a cap, and it lowers the pelvis ahead of time.
     hip_offset = qrot(pelvis_rot[None], offsets[list(HIP)][:, None].expand(2, t, 3)).numpy()  # (2, T, 3)
-    limits = [body.max_pelvis_height(hip_offset[s], ankle[s].numpy(), root_xz) for s in (0, 1)]
-    height = np.minimum.reduce([body.standing_height() + plan.pelvis_drop, *limits])
-    height = np.minimum.reduce([_gauss(height, 1.5), *[body.max_pelvis_height(hip_offset[s], ankle[s].numpy(), root_xz, 0.9995) for s in (0, 1)]])
+    slack = AIRBORNE_SLACK * np.clip(plan.toe[..., 1], 0.0, None)  # (2, T)
+    caps = [body.max_pelvis_height(hip_offset[s], ankle[s].numpy(), root_xz) + slack[s] for s in (0, 1)]
+    height = np.minimum.reduce([body.standing_height() + plan.pelvis_drop, *caps])
+    height = gaussian_filter1d(minimum_filter1d(height, 5, mode="nearest"), 1.0, truncate=2.0, mode="nearest")
     root = torch.from_numpy(np.stack([root_xz[:, 0], height, root_xz[:, 1]], -1))
 
     local = torch.zeros(t, 22, 4, dtype=torch.float64)

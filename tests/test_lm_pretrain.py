@@ -1,0 +1,184 @@
+"""Pretraining (motiongpt_lite.lm.tasks / .pretrain): span corruption, the shuffled task mixture, lengths
+in frames, a short run whose per-task losses fall, exact resume, and two processes with gloo."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lm_fake_data import ACTIONS, NUM_CODES, fake_preset, make_fake_dataset
+from motiongpt_lite.lm.model import MotionLM
+from motiongpt_lite.lm.pretrain import load_motion_texts, pretrain
+from motiongpt_lite.lm.tasks import (TASKS, MotionText, PretrainDataset, collate_examples, make_example,
+                                     prompt_texts, random_spans_noise_mask, span_corrupt, task_weights)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    return make_fake_dataset(tmp_path_factory.mktemp("lm_data"))
+
+
+@pytest.fixture(scope="module")
+def lm_and_items(data):
+    items, _ = load_motion_texts(data, data / "tokens")
+    preset = fake_preset()
+    lm = MotionLM.build(preset.lm, NUM_CODES, [c for i in items for c in i.captions] + prompt_texts())
+    return preset, lm, items
+
+
+# -- span corruption ------------------------------------------------------------------------------
+@settings(max_examples=200, deadline=None)
+@given(length=st.integers(2, 300), density=st.floats(0.05, 0.5), span=st.floats(1.0, 8.0), seed=st.integers(0, 2**32 - 1))
+def test_noise_mask_counts_and_spans(length, density, span, seed):
+    mask = random_spans_noise_mask(length, density, span, np.random.default_rng(seed))
+    num_noise = int(np.clip(round(length * density), 1, length - 1))
+    assert mask.shape == (length,) and mask.sum() == num_noise and not mask[0]
+    starts = int((mask[1:] & ~mask[:-1]).sum())
+    assert starts == int(np.clip(round(num_noise / span), 1, min(num_noise, length - num_noise)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(ids=st.lists(st.integers(3, 99), min_size=2, max_size=120), seed=st.integers(0, 1000))
+def test_span_corruption_reassembles_to_the_original(ids, seed):
+    sentinels = list(range(1000, 900, -1))
+    source, target = span_corrupt(ids, sentinels, 0.15, 3.0, np.random.default_rng(seed))
+    spans, current = {}, None
+    for token in target:  # sentinel -> the tokens it stands for
+        if token in sentinels:
+            current = token
+            spans[current] = []
+        else:
+            spans[current].append(token)
+    rebuilt = [t for token in source for t in (spans[token] if token in sentinels else [token])]
+    assert rebuilt == ids and target[0] == sentinels[0]
+
+
+def test_too_many_spans_for_the_sentinels_raises():
+    with pytest.raises(ValueError, match="raise extra_ids"):
+        span_corrupt(list(range(3, 203)), [1000], 0.15, 3.0, np.random.default_rng(0))
+
+
+# -- the mixture and the examples ------------------------------------------------------------------
+def test_mixture_is_shuffled_with_the_preset_ratios_and_repeatable(lm_and_items):
+    preset, lm, items = lm_and_items
+    dataset = PretrainDataset(items * 40, lm.tokenizer, lm.vocab, preset.lm, seed=3)
+    tasks = [dataset[i]["task"] for i in range(len(dataset))]
+    share = np.bincount(tasks, minlength=len(TASKS)) / len(tasks)
+    np.testing.assert_allclose(share, task_weights(preset.lm), atol=0.03)
+    assert len(set(tasks[:20])) >= 3  # mixed within a stretch, not one task after the other
+    assert [dataset[i]["labels"] for i in range(5)] == [dataset[i]["labels"] for i in range(5)]
+    dataset.set_epoch(1)
+    assert [dataset[i]["task"] for i in range(200)] != tasks[:200]
+
+
+def test_ratios_switch_tasks_off_and_bad_ratios_raise(lm_and_items):
+    preset, lm, items = lm_and_items
+    import dataclasses
+
+    paired_only = dataclasses.replace(preset.lm, mix_span_motion=0.0, mix_span_text=0.0)
+    dataset = PretrainDataset(items, lm.tokenizer, lm.vocab, paired_only)
+    assert {TASKS[dataset[i]["task"]] for i in range(len(dataset))} <= {"text_to_motion", "motion_to_text", "predict"}
+    with pytest.raises(ValueError, match="must be non-negative"):
+        task_weights(dataclasses.replace(preset.lm, mix_predict=-1.0))
+
+
+def test_examples_of_each_task(lm_and_items):
+    preset, lm, _ = lm_and_items
+    item = MotionText(np.array([5, 6, 5, 6, 5, 6, 5, 6, 5, 6]), ["a man jumps up."], motion_len=39)
+    tok, vocab = lm.tokenizer, lm.vocab
+    rng = np.random.default_rng(0)
+    source, target = make_example("text_to_motion", item, tok, vocab, preset.lm, rng)
+    assert target == vocab.codes_to_ids(item.code_idx) + [1]
+    prompts = {tok.decode(make_example("text_to_motion", item, tok, vocab, preset.lm, rng)[0], skip_special_tokens=True)
+               for _ in range(20)}
+    assert prompts == {"Generate motion: a man jumps up.", "Generate a motion of 39 frames: a man jumps up."}
+    source, target = make_example("motion_to_text", item, tok, vocab, preset.lm, rng)
+    assert source[-13:-1] == vocab.codes_to_ids(item.code_idx) and tok.decode(target, skip_special_tokens=True) == \
+        "a man jumps up."
+    source, target = make_example("predict", item, tok, vocab, preset.lm, rng)  # predict_ratio 0.2: 2 codes given
+    assert source[-5:-1] == vocab.codes_to_ids([5, 6]) and target == vocab.codes_to_ids([5, 6, 5, 6, 5, 6, 5, 6]) + [1]
+    source, target = make_example("span_motion", item, tok, vocab, preset.lm, rng)
+    sentinel = tok.convert_tokens_to_ids("<extra_id_0>")
+    assert sentinel in source and target[0] == sentinel and source[-1] == target[-1] == 1
+    batch = collate_examples([{"input_ids": source, "labels": target, "task": 0}, {"input_ids": [7, 1], "labels": [1],
+                                                                                      "task": 2}])
+    assert batch["labels"][1].tolist() == [1] + [-100] * (len(target) - 1)
+    assert batch["attention_mask"][1].sum() == 2 and batch["task"].tolist() == [0, 2]
+
+
+def test_load_motion_texts_slices_part_captions(data, tmp_path):
+    items, skipped = load_motion_texts(data, data / "tokens")
+    assert len(items) == 49 and not skipped  # 48 whole motions + one captioned part
+    whole = np.load(data / "tokens" / "000000.npy")
+    part = next(i for i in items if i.captions == ["a person starts walking."])
+    assert part.motion_len == 44 and np.array_equal(part.code_idx, whole[2:13])  # frames 8..52 -> tokens 2..12
+    with pytest.raises(FileNotFoundError, match="train-vq"):
+        load_motion_texts(data, tmp_path / "nowhere")
+
+
+# -- training --------------------------------------------------------------------------------------
+def test_short_pretraining_lowers_every_task_loss_and_resumes_exactly(data, tmp_path):
+    preset = fake_preset(steps=24, batch_size=8)
+    run = pretrain(preset, data_dir=data, tokens_dir=data / "tokens", out_dir=tmp_path / "full", progress=False)
+    first, last = run.history[0], run.history[-1]
+    for task in TASKS:
+        early = np.mean([h[f"loss_{task}"] for h in run.history[:3] if f"loss_{task}" in h])
+        late = np.mean([h[f"loss_{task}"] for h in run.history[-3:] if f"loss_{task}" in h])
+        assert late < 0.5 * early, (task, early, late)
+    assert last["loss"] < 0.5 * first["loss"]
+    assert (tmp_path / "full" / "model" / "motion_vocab.json").exists()
+    assert MotionLM.load(tmp_path / "full" / "model").vocab == run.lm.vocab
+
+    half = pretrain(preset, data_dir=data, tokens_dir=data / "tokens", out_dir=tmp_path / "resumed", stop_after=11,
+                    progress=False)
+    assert half.history[-1]["step"] == 10
+    resumed = pretrain(preset, data_dir=data, tokens_dir=data / "tokens", out_dir=tmp_path / "resumed", progress=False)
+    assert resumed.history == [{**h, "elapsed_s": r["elapsed_s"]} for h, r in zip(run.history, resumed.history)]
+    for name, tensor in run.lm.model.state_dict().items():
+        assert np.array_equal(tensor.numpy(), resumed.lm.model.state_dict()[name].numpy()), name
+
+
+def test_codes_beyond_the_codebook_raise(data, tmp_path):
+    import dataclasses
+
+    preset = fake_preset()
+    preset = preset.with_overrides(vq=dataclasses.replace(preset.vq, num_codes=8))
+    with pytest.raises(ValueError, match="re-tokenize"):
+        pretrain(preset, data_dir=data, tokens_dir=data / "tokens", save=False, progress=False)
+
+
+def test_two_processes_with_gloo_end_with_identical_parameters(data, tmp_path):
+    """`accelerate launch --multi_gpu --num_processes 2` on a CPU machine: one gloo group, one model."""
+    accelerate = shutil.which("accelerate", path=str(Path(sys.executable).parent)) or shutil.which("accelerate")
+    if accelerate is None:
+        pytest.skip("the accelerate command is not installed")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    command = [accelerate, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+               "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "29517",
+               str(REPO / "tests" / "lm_fake_data.py"), str(data), str(tmp_path / "dist")]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    ranks = [(tmp_path / "dist" / f"rank{i}.txt").read_text().split() for i in range(2)]
+    assert ranks[0] == ranks[1]
+    world, backend, digest, _, initialised = ranks[0]
+    assert (world, backend, initialised) == ("2", "gloo", "True")
+
+    single = pretrain(fake_preset(steps=4, batch_size=4), data_dir=data, tokens_dir=data / "tokens", save=False,
+                      progress=False)  # one process, half the global batch: a different run
+    import hashlib
+
+    h = hashlib.sha256()
+    for name, tensor in sorted(single.lm.model.state_dict().items()):
+        h.update(name.encode() + tensor.contiguous().numpy().tobytes())
+    assert h.hexdigest() != digest
