@@ -182,3 +182,50 @@ def check_exercise_2_3(receptive_field: Callable, cfg) -> None:
             f"for {label} you predict {got} frames, autograd measures {expected}; walk through the layers in order, "
             "keep the total stride s so far (x2 after each down-sampling), and add (k - 1) * d * s per convolution.")
     _correct("2.3")
+
+
+# --- notebook 03 ---
+
+def check_exercise_3_1(commit, z_e, codebook) -> None:
+    """Exercise 3.1: the unweighted commitment loss of latents (B, C, L) against a codebook (K, C)."""
+    import torch
+
+    from motiongpt_lite.vq.quantizer import Quantizer
+
+    quantizer = Quantizer(*codebook.shape)
+    quantizer.codebook.data.copy_(codebook)
+    expected = ((z_e - quantizer.dequantize(quantizer.quantize(z_e))) ** 2).mean()
+    assert torch.isclose(torch.as_tensor(commit, dtype=expected.dtype), expected, rtol=1e-5), (
+        f"got {float(commit):.4f}; flatten z_e to (B*L, C) vectors (channels last), pick each vector's nearest code "
+        "(Euclidean), then average the squared difference over every element, not just over vectors.")
+    _correct("3.1")
+
+
+def check_exercise_3_2(reset_dead_codes: Callable) -> None:
+    """Exercise 3.2: ``reset_dead_codes(codebook, code_count, flat, threshold) -> (codebook, code_count)``."""
+    import torch
+
+    torch.manual_seed(0)
+    codebook, flat = torch.randn(6, 3), torch.randn(10, 3)
+    code_count = torch.tensor([2.0, 0.3, 1.0, 0.0, 5.0, 0.99])
+    dead = code_count < 1.0
+    new_codebook, new_count = reset_dead_codes(codebook.clone(), code_count.clone(), flat, 1.0)
+    assert torch.equal(new_codebook[~dead], codebook[~dead]) and torch.equal(new_count[~dead], code_count[~dead]), (
+        "a code whose count is at least the threshold must stay exactly as it was (vector and count).")
+    from_batch = (new_codebook[dead][:, None] == flat[None]).all(-1).any(-1)  # (dead,) equal to some row of flat
+    assert from_batch.all(), "every dead code (count < threshold) must become one of the rows of flat."
+    assert (new_count[dead] == 1.0).all(), "a reset code restarts with count 1, as if it had been chosen once."
+    _correct("3.2")
+
+
+def check_exercise_3_3(prediction: str, run, named_run) -> None:
+    """Exercise 3.3: EMA + reset with ``reset_threshold=0`` compared with the run the learner predicted."""
+    import torch
+
+    assert str(prediction).strip().lower() == "ema", (
+        f"prediction {prediction!r}: can a running count ever be below 0? If no code is ever reset, what is left?")
+    ours, theirs = run.tokenizer.vq.state_dict(), named_run.tokenizer.vq.state_dict()
+    same = ours.keys() == theirs.keys() and all(torch.equal(ours[k], theirs[k]) for k in ours)
+    assert same, ("the two runs differ; train with experiment(..., quantizer='ema_reset', reset_threshold=0.0) and "
+                  "pass the run it returns together with results['ema'][0].")
+    _correct("3.3")

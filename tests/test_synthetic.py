@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from motiongpt_lite.data.features import features_to_joints, joints_to_features
 from motiongpt_lite.data.normalization import compute_mean_std
 from motiongpt_lite.data.skeleton import HUMANML3D, facing_direction
-from motiongpt_lite.data.synthetic import (ACTION_WORDS, ACTIONS, CHOICES, HELD_OUT, build_embedded_dataset, caption_line,
+from motiongpt_lite.data.synthetic import (ACTION_WORDS, ACTIONS, CHOICES, FIELDS, HELD_OUT, build_embedded_dataset, caption_line,
                                            describe, generate_clip, generate_motion, held_out, mirror_caption, mirror_joints,
                                            mirror_labels, tag)
 
@@ -43,8 +44,6 @@ def synth(spec, seed: int = 0) -> tuple[np.ndarray, dict]:
 
 def heading(joints: np.ndarray) -> np.ndarray:
     """(T,) unwrapped facing angle from hips and shoulders, 0 = +Z, positive = turned left (counter-clockwise)."""
-    import torch
-
     forward = facing_direction(torch.from_numpy(joints), HUMANML3D).numpy()
     return np.unwrap(np.arctan2(forward[:, 0], forward[:, 2]))
 
@@ -192,7 +191,8 @@ def test_faster_speeds_walk_faster_and_running_beats_walking():
         moving = np.linalg.norm(np.diff(raw[:, 0, [0, 2]], axis=0), axis=-1) * HUMANML3D.fps
         return np.percentile(moving, 90)
     for seed in range(3):
-        slow, fast = speed({"action": "walk", "direction": "forward", "speed": "slow"}, seed), speed({"action": "walk", "direction": "forward", "speed": "fast"}, seed)
+        slow = speed({"action": "walk", "direction": "forward", "speed": "slow"}, seed)
+        fast = speed({"action": "walk", "direction": "forward", "speed": "fast"}, seed)
         assert slow < fast < speed({"action": "run"}, seed)
 
 
@@ -325,15 +325,13 @@ def test_tagger_matches_humanml3d_tokens(reference_dir):
 
 def test_caption_lines_and_mirrored_words():
     rng = np.random.default_rng(3)
-    for _ in range(200):
-        labels = {"segments": [dict(zip(("action",), (ACTIONS[rng.integers(len(ACTIONS))],)))]}
-        segment = labels["segments"][0]
-        for key, values in CHOICES[segment["action"]].items():
-            segment[key] = values[rng.integers(len(values))]
-        for key in ("side", "direction", "count", "speed", "degrees", "target"):
-            segment.setdefault(key, None)
-        for caption in describe(labels, rng):
-            assert caption_line(caption).count("#") == 3  # every word is in the lexicon (strict tagging)
-    assert mirror_caption("someone turns left, then walks in a clockwise circle.") == "someone turns right, then walks in a counterclockwise circle."
+    for _ in range(300):
+        action = ACTIONS[rng.integers(len(ACTIONS))]
+        segment = {field: None for field in FIELDS} | {"action": action}
+        segment |= {key: values[rng.integers(len(values))] for key, values in CHOICES[action].items()}
+        for caption in describe({"segments": [segment]}, rng):
+            assert caption_line(caption).count("#") == 3  # strict tagging: every word is in the lexicon
+    mirrored = mirror_caption("someone turns left, then walks in a clockwise circle.")
+    assert mirrored == "someone turns right, then walks in a counterclockwise circle."
     assert tag("the man jumps twice") == "the/DET man/NOUN jump/VERB twice/ADV"
     assert tag("someone does two jumps to the left") == "someone/PRON do/VERB two/NUM jump/NOUN to/ADP the/DET left/NOUN"

@@ -138,14 +138,17 @@ def untie_output_head(model: nn.Module, seed: int | None = None) -> nn.Module:
 
     Args:
         model: a transformers model.
-        seed: when given and the head is still tied, the new head is drawn N(0, 1) as T5 initialises an
-            untied head; when None, a tied head is copied (identical values, separate storage).
+        seed: when given and the head is still tied, the new head is drawn from N(0, 1 / d_model), so
+            that its logits start at the scale of a tied T5's (whose N(0, 1) embeddings meet a decoder
+            output rescaled by d_model ** -0.5); transformers' own N(0, 1) would start them sqrt(d_model)
+            times larger. When None, a tied head is copied (identical values, separate storage).
     """
     head = model.get_output_embeddings()
     if embeddings_tied(model):
         weight = head.weight.detach().clone()
         if seed is not None:
             weight = torch.randn(weight.shape, generator=torch.Generator().manual_seed(seed)).to(weight)
+            weight = weight * head.in_features ** -0.5
         head.weight = nn.Parameter(weight)
     tied_keys = getattr(model, "all_tied_weights_keys", None)
     if isinstance(tied_keys, dict):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from motiongpt_lite.data.synthetic.body import FPS, LEFT, RIGHT, SIDE_SIGN, Body, Plan, crossfade, solve
+from motiongpt_lite.data.synthetic.body import FPS, LEFT, RIGHT, SIDE_SIGN, Body, Plan, crossfade, ease, solve
 
 __all__ = ["ACTIONS", "FIELDS", "CHOICES", "MIN_FRAMES", "MAX_FRAMES", "generate_motion", "sample_spec", "mirror_labels"]
 
@@ -55,15 +55,9 @@ _SWAP = {"left": "right", "right": "left", "clockwise": "counterclockwise", "cou
 
 # ----------------------------------------------------------------------------- time helpers
 
-def _ease(u: np.ndarray) -> np.ndarray:
-    """Quintic ease 0 -> 1 on [0, 1] (zero velocity and acceleration at both ends)."""
-    u = np.clip(u, 0.0, 1.0)
-    return u**3 * (10 - 15 * u + 6 * u**2)
-
-
 def _ramp(t: np.ndarray, start: float, stop: float) -> np.ndarray:
     """0 before ``start``, eases to 1 at ``stop``, 1 after."""
-    return _ease((t - start) / max(stop - start, 1e-6))
+    return ease((t - start) / max(stop - start, 1e-6))
 
 
 def _window(t: np.ndarray, rise: float, top: float, fall: float, end: float) -> np.ndarray:
@@ -144,10 +138,10 @@ def _place_steps(plan: Plan, body: Body, t: np.ndarray, steps: list[_Step], heel
             pitch[pre] = np.maximum(pitch[pre], step.heel * _ramp(t[pre], step.lift - heel_time, step.lift))
             swing = (t >= step.lift) & (t < step.land)
             u = (t[swing] - step.lift) / (step.land - step.lift)
-            ease = 3 * u**2 - 2 * u**3  # gentler peak speed than the quintic, for fast swings
-            toe[swing] = start_toe + ease[:, None] * (new_toe - start_toe)
+            glide = 3 * u**2 - 2 * u**3  # cubic: a gentler peak speed than the quintic, for fast swings
+            toe[swing] = start_toe + glide[:, None] * (new_toe - start_toe)
             toe[swing, 1] = step.height * np.sin(np.pi * u)
-            yaw[swing] = start_yaw + ease * (step.yaw - start_yaw)
+            yaw[swing] = start_yaw + glide * (step.yaw - start_yaw)
             pitch[swing] = step.heel * (1 - u) ** 2 - 0.2 * np.sin(np.pi * u)  # toes up through mid-swing
             after = t >= step.land
             toe[after], yaw[after], pitch[after] = new_toe, step.yaw, 0.0
@@ -170,7 +164,7 @@ def _walk_steps(body: Body, rng: np.random.Generator, path, distances: np.ndarra
         side = first if i % 2 == 0 else 1 - first
         x, z, yaw = path(distance)
         lateral = SIDE_SIGN[side] * body.stance
-        lift = start + i * period * rng.uniform(0.97, 1.03)
+        lift = start + (i + rng.uniform(-0.03, 0.03)) * period  # a little timing noise per step
         steps.append(_Step(side, lift, lift + swing, (x + np.cos(yaw) * lateral, z - np.sin(yaw) * lateral), yaw,
                            height * rng.uniform(0.85, 1.15), heel))
     return steps
@@ -577,10 +571,12 @@ def _bow(body: Body, rng: np.random.Generator, p: dict) -> Plan:
 
 def _stand(body: Body, rng: np.random.Generator, p: dict) -> Plan:
     """Standing still: small weight shifts and glances, nothing else."""
-    plan = Plan.neutral(body, _frames(rng.uniform(2.0, 6.0)))
+    duration = rng.uniform(2.0, 6.0)
+    plan = Plan.neutral(body, _frames(duration))
     t = _time(plan.num_frames)
-    plan.root_shift[:, 0] = rng.uniform(0.005, 0.025) * np.sin(2 * np.pi * rng.uniform(0.1, 0.25) * t + rng.uniform(0, 2 * np.pi))
-    plan.neck[:, 1] = rng.uniform(0.0, 0.25) * np.sin(2 * np.pi * rng.uniform(0.05, 0.15) * t + rng.uniform(0, 2 * np.pi))
+    settled = _window(t, 0.0, 0.6, duration - 0.6, duration)  # start and end in the neutral pose, for sequences
+    plan.root_shift[:, 0] = settled * rng.uniform(0.005, 0.025) * np.sin(2 * np.pi * rng.uniform(0.1, 0.25) * t + rng.uniform(0, 2 * np.pi))
+    plan.neck[:, 1] = settled * rng.uniform(0.0, 0.25) * np.sin(2 * np.pi * rng.uniform(0.05, 0.15) * t + rng.uniform(0, 2 * np.pi))
     return plan
 
 
@@ -640,8 +636,10 @@ def sample_spec(rng: np.random.Generator) -> list[dict]:
 
 def _idle_frames(plan: Plan, at_start: bool) -> int:
     """Frames at the start (or end) of a plan during which nothing moves."""
-    channels = np.concatenate([plan.toe.transpose(1, 0, 2).reshape(plan.num_frames, -1), plan.hand.transpose(1, 0, 2).reshape(plan.num_frames, -1),
-                               plan.pelvis_drop[:, None], plan.pelvis_tilt, plan.spine, plan.root_shift, plan.foot_pitch.T], axis=1)
+    t = plan.num_frames
+    channels = np.concatenate([plan.toe.transpose(1, 0, 2).reshape(t, -1), plan.hand.transpose(1, 0, 2).reshape(t, -1),
+                               plan.pelvis_drop[:, None], plan.pelvis_tilt, plan.spine, plan.neck, plan.root_shift, plan.foot_pitch.T],
+                              axis=1)  # (T, C)
     still = np.abs(channels - channels[0 if at_start else -1]).max(axis=1) < 1e-6
     order = still if at_start else still[::-1]
     return int(np.argmin(order)) if not order.all() else len(order)

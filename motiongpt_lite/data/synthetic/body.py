@@ -27,7 +27,8 @@ from scipy.ndimage import gaussian_filter1d, minimum_filter1d
 from motiongpt_lite.data.quaternion import qbetween, qinv, qmul, qrot, quat_from_axis_angle
 from motiongpt_lite.data.skeleton import HUMANML3D
 
-__all__ = ["Body", "Plan", "solve", "forward_kinematics", "mirror_joints", "FPS", "LEFT", "RIGHT", "SIDE_SIGN"]
+__all__ = ["Body", "Plan", "solve", "crossfade", "ease", "euler_quat", "two_bone_ik", "forward_kinematics", "mirror_joints",
+           "FPS", "LEFT", "RIGHT", "SIDE_SIGN"]
 
 FPS = HUMANML3D.fps
 PARENTS = np.array(HUMANML3D.parents)
@@ -243,7 +244,7 @@ class Plan:
 
 def crossfade(first: Plan, second: Plan, overlap: int) -> Plan:
     """``first`` then ``second``, the last ``overlap`` frames of one blended into the first of the other."""
-    weight = _smoothstep((np.arange(overlap) + 1) / (overlap + 1))  # (overlap,)
+    weight = ease((np.arange(overlap) + 1) / (overlap + 1))  # (overlap,)
 
     def join(name: str) -> np.ndarray:
         axis = 1 if name in _SIDED else 0
@@ -255,7 +256,7 @@ def crossfade(first: Plan, second: Plan, overlap: int) -> Plan:
     return Plan(**{f.name: join(f.name) for f in fields(Plan)})
 
 
-def _smoothstep(u: np.ndarray) -> np.ndarray:
+def ease(u: np.ndarray) -> np.ndarray:
     """Quintic ease 0 -> 1 on [0, 1] with zero velocity and acceleration at both ends."""
     u = np.clip(u, 0.0, 1.0)
     return u**3 * (10 - 15 * u + 6 * u**2)

@@ -145,7 +145,8 @@ def _write_splits(root: Path, seed: int, labels: list[dict]) -> dict[str, int]:
     (root / "splits.json").write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     if not splits["train"]:
         raise ValueError("the train split came out empty; build more motions (num_motions of at least 20).")
-    mean, std = compute_mean_std([np.load(root / "new_joint_vecs" / f"{i}.npy") for i in sorted(splits["train"])])
+    frames = np.concatenate([np.load(root / "new_joint_vecs" / f"{i}.npy") for i in sorted(splits["train"])])  # (N, 263) float32
+    mean, std = compute_mean_std(frames)  # one stacked array: the same numbers as a list of clips, half the memory
     np.save(root / "Mean.npy", mean)
     np.save(root / "Std.npy", std)
     return counts

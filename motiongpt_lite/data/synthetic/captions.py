@@ -146,7 +146,8 @@ def _raise_arms(s: dict, rng, pos: str) -> str:
     arm = _pick(rng, ["both arms", f"{pos} arms", "both hands"]) if both else _pick(rng, [f"{pos} {s['side']} arm", f"the {s['side']} arm"])
     target = _pick(rng, {"overhead": [f"above {pos} head", "overhead", f"over {pos} head", "up high"],
                          "forward": ["forward", f"in front of {pos} body", "straight out in front", "to shoulder height in front"],
-                         "sideways": ["out to the sides" if both else "out to the side", "sideways", "to the sides" if both else "to the side"]}[s["target"]])
+                         "sideways": ["out to the sides", "sideways", "to the sides"] if both else
+                                     ["out to the side", "sideways", "to the side"]}[s["target"]])
     them = "them" if both else "it"
     return _pick(rng, [f"raises {arm} {target}", f"lifts {arm} {target}", f"raises {arm} {target} and lowers {them} again",
                        f"holds {arm} {target} for a moment", f"lifts {arm} {target} and brings {them} back down"])
@@ -162,7 +163,8 @@ def _kick(s: dict, rng, pos: str) -> str:
     d = s["side"]
     limb = _pick(rng, ["leg", "foot"])
     return _pick(rng, [f"kicks with {pos} {d} {limb}", f"kicks forward with the {d} {limb}", f"does a {d} kick",
-                       f"lifts {pos} {d} leg and kicks forward", f"performs a front kick with {pos} {d} {limb}", f"kicks {pos} {d} leg out in front"])
+                       f"lifts {pos} {d} leg and kicks forward", f"performs a front kick with {pos} {d} {limb}",
+                       f"kicks {pos} {d} leg out in front"])
 
 
 def _punch(s: dict, rng, pos: str) -> str:
@@ -175,9 +177,10 @@ def _punch(s: dict, rng, pos: str) -> str:
 
 def _squat(s: dict, rng, pos: str) -> str:
     n = s["count"]
-    return _pick(rng, [f"squats down and stands back up{_maybe(rng, _times(rng, n))}", f"does {_number(rng, n)} {'squat' if n == 1 else 'squats'}",
+    squats = "squat" if n == 1 else "squats"
+    return _pick(rng, [f"squats down and stands back up{_maybe(rng, _times(rng, n))}", f"does {_number(rng, n)} {squats}",
                        f"squats{_times(rng, n)}", f"bends {pos} knees into a squat and rises again{_maybe(rng, _times(rng, n))}",
-                       f"performs {_number(rng, n)} {'squat' if n == 1 else 'squats'}"])
+                       f"performs {_number(rng, n)} {squats}"])
 
 
 def _bow(s: dict, rng, pos: str) -> str:
