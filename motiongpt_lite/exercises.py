@@ -229,3 +229,68 @@ def check_exercise_3_3(prediction: str, run, named_run) -> None:
     assert same, ("the two runs differ; train with experiment(..., quantizer='ema_reset', reset_threshold=0.0) and "
                   "pass the run it returns together with results['ema'][0].")
     _correct("3.3")
+
+
+# --- notebook 04 ---
+
+def check_exercise_4_1(code_of: Callable, vocab) -> None:
+    """Exercise 4.1: ``code_of(token_id)`` -> code index, "start" / "end" / "mask", or None."""
+    K, offset = vocab.num_codes, vocab.offset
+    cases = {offset: 0, offset + K - 1: K - 1, offset + K: "start", offset + K + 1: "end", offset + K + 2: "mask",
+             offset - 1: None, 0: None, 1: None, offset + K + 3: None, -5: None}
+    for token_id, expected in cases.items():
+        got = code_of(token_id)
+        assert got == expected, (f"code_of({token_id}) gave {got!r}; remember that the motion words start at "
+                                 f"vocab.offset = {offset} and that the markers follow the {K} codes.")
+    _correct("4.1")
+
+
+def check_exercise_4_2(grow_normal: Callable, text_model, num_old: int, new_size: int) -> None:
+    """Exercise 4.2: random-normal new rows, old logits unchanged, head still untied, right scale."""
+    import copy
+
+    import torch
+
+    from motiongpt_lite.lm.surgery import embeddings_tied
+
+    g = torch.Generator().manual_seed(0)
+    source = torch.randint(3, num_old, (2, 7), generator=g)
+    target = torch.randint(3, num_old, (2, 4), generator=g)
+    with torch.no_grad():
+        before = text_model(input_ids=source, decoder_input_ids=target).logits
+        model = grow_normal(copy.deepcopy(text_model), num_old, new_size, torch.Generator().manual_seed(1))
+        after = model(input_ids=source, decoder_input_ids=target).logits
+    assert after.shape[-1] == new_size, f"the merged model gives {after.shape[-1]} logits, not {new_size}."
+    assert (after[..., :num_old] - before).abs().max() < 1e-5, "old logits moved: copy the old rows unchanged."
+    assert embeddings_tied(model) == embeddings_tied(text_model), "the head's layout (tied or untied) changed."
+    for name, old, new in (("input embeddings", text_model.get_input_embeddings().weight,
+                            model.get_input_embeddings().weight),
+                           ("output head", text_model.get_output_embeddings().weight, model.get_output_embeddings().weight)):
+        ratio = (new[num_old:].std() / old[:num_old].std()).item()
+        assert 0.8 < ratio < 1.25, f"new rows of the {name} have {ratio:.2f} times the old rows' spread; scale by old.std()."
+        assert new[num_old:].std(0).mean() > 0, f"new rows of the {name} are all equal: draw them at random."
+    _correct("4.2")
+
+
+def check_exercise_4_3(prediction: str, text_model, num_old: int, num_codes: int, source, target) -> None:
+    """Exercise 4.3: probability mass on motion words after a mean-initialised merge, K versus 4K codes."""
+    import copy
+
+    import torch
+
+    from motiongpt_lite.lm.surgery import merge_vocabulary
+
+    def mass(k: int) -> float:
+        model = merge_vocabulary(copy.deepcopy(text_model), num_old, num_old + k + 3, init="mean")
+        with torch.no_grad():
+            p = model(input_ids=source, decoder_input_ids=target).logits[0, -1].softmax(-1)
+        return p[num_old:].sum().item()
+
+    small, large = mass(num_codes), mass(4 * num_codes)
+    ratio = large / small
+    measured = "same" if 0.9 < ratio < 1.1 else "larger" if ratio > 1 else "smaller"
+    print(f"mass on motion words: K={num_codes}: {small:.4f}, 4K={4 * num_codes}: {large:.4f} (x{ratio:.2f})")
+    assert str(prediction).strip().lower() == measured, (
+        f"prediction {prediction!r} is not what happens; every new word gets the same logit a -- how does "
+        "n e^a / (Z + n e^a) change with n?")
+    _correct("4.3")

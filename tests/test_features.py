@@ -70,7 +70,7 @@ def test_heading_past_180_degrees_flips_one_yaw_velocity(reference_dir):
     heading = np.degrees(2 * np.cumsum(yaw_vel))
     crossing = int(np.argmax(heading < -180))
     assert crossing > 0, "000021 turns through more than 180 degrees"
-    window = yaw_vel[crossing - 6:crossing + 6]  # the person keeps turning right (negative yaw)...
+    window = yaw_vel[crossing - 6:crossing + 6]  # the person keeps turning left (negative dim 0)...
     flipped = np.flatnonzero(window > 0)
     assert len(flipped) == 1, window  # ...but exactly one frame reports the opposite turn
     glitch = crossing - 6 + int(flipped[0])
@@ -146,6 +146,14 @@ def test_qbetween_maps_u_onto_v():
     u, v = torch.randn(100, 3, dtype=torch.float64), torch.randn(100, 3, dtype=torch.float64)
     rotated = Q.qrot(Q.qbetween(u, v), u / u.norm(dim=-1, keepdim=True))
     torch.testing.assert_close(rotated, v / v.norm(dim=-1, keepdim=True))
+
+
+def test_qbetween_opposite_vectors_turns_about_vertical():
+    u = torch.tensor([[0.0, 0.0, -1.0], [0.0, 2.0, 0.0], [1.0, 0.0, 1.0]], dtype=torch.float64)
+    q = Q.qbetween(u, -u)
+    assert torch.isfinite(q).all()
+    torch.testing.assert_close(Q.qrot(q, u), -u)
+    torch.testing.assert_close(q[0], torch.tensor([0.0, 0.0, 1.0, 0.0], dtype=torch.float64))  # 180 degrees about +Y
 
 
 def test_axis_angle_turns_left_counter_clockwise():

@@ -84,13 +84,29 @@ def qrot(q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
 def qbetween(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """Shortest-arc rotation that turns the direction of ``u`` into the direction of ``v``.
 
+    For opposite vectors every axis perpendicular to ``u`` is a shortest arc; we then turn by 180
+    degrees about the perpendicular axis closest to +Y, so that opposite *horizontal* directions
+    (a body facing -Z) give a turn about the vertical axis. (The reference returns NaN there.)
+
     Args:
         u, v: (..., 3) non-zero vectors (need not be unit length).
     Returns:
         (..., 4) unit quaternion ``q`` with ``qrot(q, u / |u|) == v / |v|``.
     """
     w = torch.sqrt((u * u).sum(-1, keepdim=True) * (v * v).sum(-1, keepdim=True)) + (u * v).sum(-1, keepdim=True)
-    return qnormalize(torch.cat((w, _cross(u, v)), dim=-1))
+    q = torch.cat((w, _cross(u, v)), dim=-1)
+    norm = q.norm(dim=-1, keepdim=True)
+    opposite = norm <= 1e-12 * (u * u).sum(-1, keepdim=True).clamp_min(1e-30).sqrt() * (v * v).sum(-1, keepdim=True).sqrt()
+    if opposite.any():
+        unit_u = u / u.norm(dim=-1, keepdim=True)
+        up = unit_u.new_tensor([0.0, 1.0, 0.0]).expand_as(unit_u)
+        axis = up - (up * unit_u).sum(-1, keepdim=True) * unit_u  # the part of +Y perpendicular to u
+        vertical = axis.norm(dim=-1, keepdim=True) < 1e-6  # u itself is vertical: use +X instead
+        axis = torch.where(vertical, unit_u.new_tensor([1.0, 0.0, 0.0]).expand_as(unit_u), axis)
+        half_turn = torch.cat((torch.zeros_like(w), axis / axis.norm(dim=-1, keepdim=True)), dim=-1)
+        q = torch.where(opposite, half_turn, q)
+        norm = torch.where(opposite, torch.ones_like(norm), norm)
+    return q / norm
 
 
 def quat_from_axis_angle(axis: torch.Tensor, angle: torch.Tensor) -> torch.Tensor:

@@ -36,7 +36,7 @@ from motiongpt_lite.lm.tokenizer import TRAINED, add_motion_tokens, load_text_to
 from motiongpt_lite.lm.vocab import MotionVocab
 from motiongpt_lite.runtime import hub_offline
 
-__all__ = ["FROM_CONFIG", "t5_config", "build_t5", "load_pretrained_t5", "MotionSpanLogitsProcessor", "MotionLM"]
+__all__ = ["FROM_CONFIG", "t5_config", "build_t5", "load_pretrained_t5", "load_text_model", "MotionSpanLogitsProcessor", "MotionLM"]
 
 FROM_CONFIG = "config"  # the preset value asking for a T5 built from its architecture fields
 MOTION_FILE = "motion_vocab.json"  # written by MotionLM.save next to the model and tokenizer
@@ -84,6 +84,44 @@ def load_pretrained_t5(name_or_dir: str) -> tuple[T5ForConditionalGeneration | N
     except OSError as error:
         return None, (f"{name_or_dir} could not be loaded ({type(error).__name__}); set HF_HUB_OFFLINE=1 to skip "
                       "the ~45 s of retries when there is no network")
+
+
+def load_text_model(lm: LMConfig, captions: Iterable[str] | None = None, cache_dir: str | Path | None = None,
+                    seed: int = 0) -> tuple[T5ForConditionalGeneration, PreTrainedTokenizerBase, str]:
+    """The preset's T5 and text tokenizer, before any motion word is added.
+
+    Pretrained weights are used only together with their own tokenizer (embeddings index a
+    vocabulary); when either is missing, both fall back: a T5 from the preset's architecture with
+    random weights, and a tokenizer trained on ``captions``.
+
+    Args:
+        lm: the preset's language-model knobs.
+        captions: training captions, for the offline tokenizer.
+        cache_dir: where a trained tokenizer is kept between runs.
+        seed: seeds the random initialisation.
+    Returns:
+        ``(model, tokenizer, message)``; the message says what is in use and why.
+    """
+    model, notes = None, []
+    if lm.model != FROM_CONFIG:
+        model, source = load_pretrained_t5(lm.model)
+        notes.append(f"model: {source}.")
+        if model is not None:
+            try:
+                tokenizer, tmsg = load_text_tokenizer(lm.tokenizer, None)
+                notes.append(tmsg)
+            except ValueError as error:
+                model = None
+                notes.append(f"its tokenizer is missing ({error}); pretrained weights need their own tokenizer.")
+        if model is None:
+            notes.append("Falling back to a T5 built from the preset's architecture with random weights, "
+                         "and a tokenizer trained on the captions.")
+    if model is None:
+        tokenizer, tmsg = load_text_tokenizer(TRAINED, captions, cache_dir, lm.text_vocab_size, lm.extra_ids)
+        model = build_t5(lm, len(tokenizer), seed)
+        notes.append(f"model: T5 from the preset's config ({lm.num_layers}+{lm.num_layers} layers, "
+                     f"d_model {lm.d_model}), random weights. {tmsg}")
+    return model.eval(), tokenizer, " ".join(notes)
 
 
 class MotionSpanLogitsProcessor(LogitsProcessor):
@@ -162,32 +200,13 @@ class MotionLM:
             cache_dir: where a trained tokenizer is kept between runs.
             seed: seeds the random initialisation and the new rows.
         """
-        captions = list(captions or [])
-        model, notes = None, []
-        if lm.model != FROM_CONFIG:
-            model, source = load_pretrained_t5(lm.model)
-            notes.append(f"model: {source}.")
-            if model is not None:
-                try:
-                    tokenizer, tmsg = load_text_tokenizer(lm.tokenizer, None)
-                    notes.append(tmsg)
-                except ValueError as error:
-                    model = None
-                    notes.append(f"its tokenizer is missing ({error}); pretrained weights need their own tokenizer.")
-            if model is None:
-                notes.append("Falling back to a T5 built from the preset's architecture with random weights, "
-                             "and a tokenizer trained on the captions.")
-        if model is None:
-            tokenizer, tmsg = load_text_tokenizer(TRAINED, captions, cache_dir, lm.text_vocab_size, lm.extra_ids)
-            model = build_t5(lm, len(tokenizer), seed)
-            notes.append(f"model: T5 from the preset's config ({lm.num_layers}+{lm.num_layers} layers, "
-                         f"d_model {lm.d_model}), random weights. {tmsg}")
+        model, tokenizer, message = load_text_model(lm, captions, cache_dir, seed)
         num_text = len(tokenizer)
         vocab = add_motion_tokens(tokenizer, num_codes)
         merge_vocabulary(model, num_text, len(tokenizer), init=lm.init, seed=seed)
-        notes.append(f"merged vocabulary: {num_text} text tokens + {vocab.size} motion words = {len(tokenizer)}; "
-                     f"new rows init '{lm.init}'.")
-        return cls(model.eval(), tokenizer, vocab, " ".join(notes))
+        message += (f" Merged vocabulary: {num_text} text tokens + {vocab.size} motion words = {len(tokenizer)}; "
+                    f"new rows init '{lm.init}'.")
+        return cls(model.eval(), tokenizer, vocab, message)
 
     def encode(self, prompts: Sequence[str], max_len: int | None = None) -> BatchEncoding:
         """Tokenize prompts that mix text and motion words (``<motion_id_k>``), padded to the longest.

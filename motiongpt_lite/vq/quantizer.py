@@ -144,8 +144,9 @@ class Quantizer(nn.Module):
         if self.training and not bool(self.initialized):
             self.init_codebook(flat)
         code_idx = self.nearest(flat)  # (M,)
-        counts = _all_reduce_sum(torch.bincount(code_idx, minlength=self.num_codes).float())  # (K,)
-        if self.training:
+        counts = torch.bincount(code_idx, minlength=self.num_codes).float()  # (K,)
+        if self.training:  # only training synchronises processes (evaluation may run on one of them)
+            counts = _all_reduce_sum(counts)
             self.update(flat, code_idx, counts)
         codes = F.embedding(code_idx, self.codebook).view(z_e.shape[0], z_e.shape[2], -1).permute(0, 2, 1)  # (B, C, N)
         codes = codes.to(z_e.dtype)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from motiongpt_lite.config import Preset, VQConfig, data_root, embedded_dir, get_preset, run_dir
@@ -109,13 +110,13 @@ def train_vq(preset: Preset | str | None = None, *, cfg: VQConfig | None = None,
     dataset_name = "kit" if "kit" in data_dir.name else "humanml3d"
     # As the reference's VQ loader: every motion at least one window long, however long it is.
     split = load_split(data_dir, "train", dataset=dataset_name, min_frames=preset.data.min_frames, max_frames=10**9)
+    if not (np.isfinite(split.normalizer.mean).all() and np.isfinite(split.normalizer.std).all()):
+        raise ValueError(f"{data_dir}/Mean.npy or Std.npy contains NaN or inf; rebuild the dataset's statistics "
+                         "(motiongpt_lite.data.normalization.compute_mean_std over its finite clips).")
     windows = MotionWindowDataset(split, window_frames=window, seed=preset.seed)
     seed_everything(preset.seed)
     vq = VQVAE(cfg, motion_dim=split.skeleton.feature_dim)
-    tokenizer = MotionTokenizer(vq, split.normalizer)
     folder = Path(out_dir) if out_dir else vq_dir(preset)
-    if save:
-        tokenizer.save(folder)
     accelerator = make_accelerator(cfg.mixed_precision, preset.device)
     history = fit(vq, windows, lambda model, motion: vq_step(model, motion, cfg), steps=cfg.steps,
                   batch_size=cfg.batch_size, lr=cfg.lr, seed=preset.seed, weight_decay=cfg.weight_decay,
@@ -126,8 +127,10 @@ def train_vq(preset: Preset | str | None = None, *, cfg: VQConfig | None = None,
                   extra={"config": {"vq": asdict(cfg), "window_frames": window, "seed": preset.seed,
                                     "data": str(data_dir)}},
                   accelerator=accelerator, progress=progress, desc=f"vq {preset.name}")
-    vq = accelerator.unwrap_model(vq).cpu().eval()
-    return VQRun(tokenizer=MotionTokenizer(vq, split.normalizer), history=history, folder=folder if save else None)
+    tokenizer = MotionTokenizer(accelerator.unwrap_model(vq).cpu().eval(), split.normalizer)
+    if save and accelerator.is_main_process:
+        tokenizer.save(folder)  # config.json, Mean.npy, Std.npy beside the checkpoint
+    return VQRun(tokenizer=tokenizer, history=history, folder=folder if save else None)
 
 
 def tokenize_preset(preset: Preset | str | None = None, out_dir: str | Path | None = None) -> Path:
