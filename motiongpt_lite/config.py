@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-__all__ = ["DataConfig", "VQConfig", "LMConfig", "Preset", "PRESETS", "get_preset", "data_root", "checkpoint_root", "embedded_dir", "run_dir", "PRESET_ENV"]
+__all__ = ["DataConfig", "VQConfig", "LMConfig", "Preset", "PRESETS", "get_preset", "data_root", "checkpoint_root", "embedded_dir", "run_dir", "reference_dir", "PRESET_ENV"]
 
 PRESET_ENV = "MOTIONGPT_LITE_PRESET"
 DEFAULT_PRESET = "small"
@@ -227,3 +227,12 @@ def embedded_dir(preset: Preset) -> Path:
 def run_dir(preset: Preset) -> Path:
     """Folder for everything a pipeline run at ``preset`` writes (models, tokens, report, demos)."""
     return checkpoint_root() / preset.name
+
+
+def reference_dir() -> Path | None:
+    """The official HumanML3D reference clips, if present: ``<data root>/humanml3d_reference`` (fetched by
+    ``bash data_download.sh sample``) or ``../shared/data/humanml3d_reference`` beside the checkout."""
+    for folder in (data_root() / "humanml3d_reference", _repo_root().parent / "shared" / "data" / "humanml3d_reference"):
+        if folder.is_dir():
+            return folder
+    return None
