@@ -294,3 +294,52 @@ def check_exercise_4_3(prediction: str, text_model, num_old: int, num_codes: int
         f"prediction {prediction!r} is not what happens; every new word gets the same logit a -- how does "
         "n e^a / (Z + n e^a) change with n?")
     _correct("4.3")
+
+
+# --- notebook 05 ---
+
+def check_exercise_5_1(corruption_sizes: Callable) -> None:
+    """Exercise 5.1: ``corruption_sizes(n, density, mean_span) -> (noise, spans, input_len, target_len)``."""
+    from motiongpt_lite.lm.tasks import random_spans_noise_mask, span_corrupt
+
+    for n, density, span in ((51, 0.15, 3.0), (12, 0.15, 3.0), (200, 0.3, 5.0), (2, 0.15, 3.0), (9, 0.5, 1.0)):
+        mask = random_spans_noise_mask(n, density, span, np.random.default_rng(0))
+        source, target = span_corrupt(list(range(10, 10 + n)), list(range(-1, -101, -1)), density, span,
+                                      np.random.default_rng(0))
+        truth = (int(mask.sum()), int((mask[1:] & ~mask[:-1]).sum()), len(source), len(target))
+        got = tuple(int(x) for x in corruption_sizes(n, density, span))
+        assert got == truth, (f"corruption_sizes({n}, {density}, {span}) gave {got}; count the noise tokens with "
+                              "round() and the limits 1..n-1, and remember that each span adds one sentinel to "
+                              "the input and one to the target.")
+    _correct("5.1")
+
+
+def check_exercise_5_2(length_prompt: Callable) -> None:
+    """Exercise 5.2: the text-to-motion prompt states the length in frames (tokens x frames per token)."""
+    from motiongpt_lite.lm.tasks import PROMPTS
+
+    for codes, rate in (([1, 2, 3], 4), (list(range(49)), 4), ([5] * 10, 8)):
+        want = PROMPTS["text_to_motion_frames"].format(caption="a man jumps.", frames=len(codes) * rate)
+        got = length_prompt("a man jumps.", np.array(codes), rate)
+        assert got == want, (f"for {len(codes)} tokens of {rate} frames the prompt should name the frames the tokens "
+                             f"cover, not the number of tokens; got {got!r}.")
+    _correct("5.2")
+
+
+def check_exercise_5_3(prediction: str, knob_lm, reference_lm, captions: list[str], max_codes: int) -> None:
+    """Exercise 5.3: without motion-writing tasks, constrained generations ignore the caption."""
+    from motiongpt_lite.lm.parse import parse_ids
+    from motiongpt_lite.lm.tasks import PROMPTS
+
+    def distinct_outputs(lm) -> int:
+        prompts = [PROMPTS["text_to_motion"].format(caption=c) for c in captions]
+        outputs = lm.generate(prompts, max_new_tokens=max_codes + 3, motion_only=True, max_codes=max_codes)
+        return len({tuple(parse_ids(o, lm.vocab).code_idx) for o in outputs})
+
+    knob, reference = distinct_outputs(knob_lm), distinct_outputs(reference_lm)
+    print(f"distinct motions for {len(captions)} captions: without motion tasks {knob}, with them {reference}")
+    measured = "collapsed" if knob == 1 < reference else "same"
+    assert str(prediction).strip().lower() == measured, (
+        f"prediction {prediction!r} is not what happened; which task would ever make the head score a motion "
+        "code higher for one caption than for another?")
+    _correct("5.3")
