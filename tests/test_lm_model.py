@@ -90,3 +90,11 @@ def test_save_and_load_round_trip(lm, tmp_path):
                            again.model(**batch, decoder_input_ids=target).logits)
     with pytest.raises(FileNotFoundError, match="motion_vocab.json missing"):
         MotionLM.load(tmp_path / "nowhere")
+
+
+def test_benchmark_of_the_tiny_setting_reports_positive_speeds():
+    from motiongpt_lite.lm.bench import bench_lm_setting
+
+    row = bench_lm_setting("tiny", steps=1, batch_size=2, repeats=1, device="cpu")
+    assert row["setting"] == "tiny" and row["params_m"] > 0 and row["vocab"] > get_preset("tiny").vq.num_codes
+    assert row["train_tokens_per_s"] > 0 and row["caption_ms"] > 0 and row["motion_ms"] > 0
