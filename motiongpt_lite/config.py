@@ -139,14 +139,14 @@ class Preset:
 # gated-GELU feed-forward and an output head of its own, so every preset merges an untied model.
 LM_TINY = LMConfig(
     model="config", tokenizer="trained",  # offline: T5 from a config, tokenizer trained on the captions
-    text_vocab_size=400, d_model=64, d_ff=128, d_kv=16, num_layers=2, num_heads=4,  # about 0.3M parameters
+    text_vocab_size=400, d_model=64, d_ff=128, d_kv=16, num_layers=2, num_heads=4,  # about 0.25M parameters
     feed_forward_proj="gated-gelu", tie_embeddings=False, dropout=0.0,
     max_source_len=96, max_target_len=96,  # 196 frames = 49 codes + markers fit with room for a prompt
     steps=150, batch_size=16, lr=3e-3, warmup_steps=15, log_every=10, checkpoint_every=0,  # seconds on a CPU
 )
 LM_SMALL = LMConfig(
     model="config", tokenizer="trained",
-    text_vocab_size=1000, d_model=128, d_ff=256, d_kv=32, num_layers=3, num_heads=4,  # about 2M parameters
+    text_vocab_size=1000, d_model=128, d_ff=256, d_kv=32, num_layers=3, num_heads=4,  # about 1.3M parameters
     feed_forward_proj="gated-gelu", tie_embeddings=False, dropout=0.1,
     max_source_len=96, max_target_len=96,
     steps=1500, batch_size=32, lr=2e-3, warmup_steps=100, log_every=25, checkpoint_every=500,  # minutes on 2 CPU cores
@@ -168,8 +168,8 @@ VQ_TINY = VQConfig(
 )
 VQ_SMALL = VQConfig(
     width=128, depth=2, num_codes=256, code_dim=64,  # about 1M parameters
-    steps=2000, batch_size=64, lr=2e-3, warmup_steps=100, min_lr_ratio=0.1,  # a few minutes on 2 CPU cores
-    log_every=20, checkpoint_every=500,
+    steps=1200, batch_size=64, lr=2e-3, warmup_steps=100, min_lr_ratio=0.1,  # about 4 minutes on 2 CPU cores
+    log_every=20, checkpoint_every=400,
 )
 VQ_BASE = VQConfig(
     steps=100_000, batch_size=256, mixed_precision="bf16",  # the paper's architecture on one GPU, a third of its steps
