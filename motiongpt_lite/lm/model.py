@@ -76,8 +76,10 @@ def load_pretrained_t5(name_or_dir: str) -> tuple[T5ForConditionalGeneration | N
     try:
         return T5ForConditionalGeneration.from_pretrained(name_or_dir, local_files_only=True).eval(), \
             f"pretrained weights from {'the folder' if local else 'the local cache'} {name_or_dir}"
-    except OSError:
-        if local or hub_offline():
+    except OSError as error:
+        if local:
+            return None, f"the folder {name_or_dir} holds no loadable T5 ({type(error).__name__})"
+        if hub_offline():
             return None, f"{name_or_dir} is not on disk and HF_HUB_OFFLINE=1 forbids downloading it"
     try:
         return T5ForConditionalGeneration.from_pretrained(name_or_dir).eval(), f"{name_or_dir} downloaded from the hub"
