@@ -91,14 +91,14 @@ def bench_lm_setting(name: str, steps: int = 5, batch_size: int | None = None, s
 
     def timed(prompt: torch.Tensor, **kwargs) -> float:
         times = []
-        for _ in range(repeats):
+        for _ in range(repeats + 1):  # the first call warms up and is not counted
             _sync(dev)
             t0 = time.perf_counter()
             with torch.no_grad():
                 model.generate(input_ids=prompt, do_sample=False, **kwargs)
             _sync(dev)
             times.append(time.perf_counter() - t0)
-        return sorted(times)[len(times) // 2] * 1000
+        return sorted(times[1:])[repeats // 2] * 1000
 
     caption_ms = timed(caption_prompt, max_new_tokens=40, min_new_tokens=40)
     processor = MotionSpanLogitsProcessor(vocab, motion_only=True, max_codes=codes, min_codes=codes)
