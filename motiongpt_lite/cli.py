@@ -4,6 +4,10 @@ Commands:
     run          the whole pipeline at a preset, resumable (the README's main job)
     data build   write the embedded dataset (HumanML3D layout) into a folder
     animate      render a clip of a dataset folder to GIF/MP4
+    train-vq     train (or resume) the motion tokenizer of a preset          (notebook 02)
+    tokenize     write the motion tokens of the preset's whole dataset       (notebook 02)
+    pretrain     motion-language pretraining of T5                           (notebook 05)
+    bench        speed and memory benchmarks: `bench vq`, `bench lm`
 """
 from __future__ import annotations
 
@@ -51,6 +55,43 @@ def _cmd_animate(args) -> None:
     print(f"wrote {args.out}")
 
 
+def _cmd_train_vq(args) -> None:
+    from motiongpt_lite.vq.train import train_vq
+
+    run = train_vq(get_preset(args.preset), resume=not args.no_resume, stop_after=args.stop_after)
+    print(f"tokenizer saved in {run.folder}")
+
+
+def _cmd_tokenize(args) -> None:
+    from motiongpt_lite.vq.train import tokenize_preset
+
+    print(f"tokens written to {tokenize_preset(get_preset(args.preset), out_dir=args.out)}")
+
+
+def _cmd_pretrain(args) -> None:
+    from motiongpt_lite.lm.pretrain import pretrain
+
+    run = pretrain(get_preset(args.preset), resume=not args.no_resume, stop_after=args.stop_after)
+    print(f"language model saved in {run.folder}")
+
+
+def _cmd_bench(args) -> None:
+    if args.what == "vq":
+        from motiongpt_lite.bench import bench_vq
+
+        bench_vq(device=args.device)
+    else:
+        from motiongpt_lite.lm.bench import bench_lm
+
+        bench_lm(device=args.device)
+
+
+def _add_training_args(p: argparse.ArgumentParser, presets: str) -> None:
+    p.add_argument("--preset", help=f"one of {presets} (default: $MOTIONGPT_LITE_PRESET or small)")
+    p.add_argument("--no-resume", action="store_true", help="start over instead of continuing from the checkpoint")
+    p.add_argument("--stop-after", type=int, help="stop (with a checkpoint) after this many steps")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motiongpt-lite", description="MotionGPT, rebuilt for learning.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -76,6 +117,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", help="dataset folder (default: the preset's embedded set)")
     p.add_argument("--preset", help=f"one of {presets}")
     p.set_defaults(func=_cmd_animate)
+
+    p = sub.add_parser("train-vq", help="train the motion tokenizer (VQ-VAE) of a preset, resumable")
+    _add_training_args(p, presets)
+    p.set_defaults(func=_cmd_train_vq)
+
+    p = sub.add_parser("tokenize", help="write the motion tokens of the preset's dataset (mirrors included)")
+    p.add_argument("--preset", help=f"one of {presets}")
+    p.add_argument("--out", help="folder for <id>.npy token files (default: checkpoints/<preset>/vq/tokens)")
+    p.set_defaults(func=_cmd_tokenize)
+
+    p = sub.add_parser("pretrain", help="motion-language pretraining of T5, resumable")
+    _add_training_args(p, presets)
+    p.set_defaults(func=_cmd_pretrain)
+
+    p = sub.add_parser("bench", help="print speed and memory numbers on the present device")
+    p.add_argument("what", choices=["vq", "lm"], help="the motion tokenizer or the language model")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    p.set_defaults(func=_cmd_bench)
     return parser
 
 
