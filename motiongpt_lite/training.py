@@ -31,7 +31,7 @@ from torch import nn
 from torch.utils.data import default_collate
 from tqdm.auto import tqdm
 
-from motiongpt_lite.runtime import seed_everything
+from motiongpt_lite.runtime import pick_device, seed_everything
 
 __all__ = ["make_accelerator", "make_optimizer", "make_scheduler", "batch_stream", "save_checkpoint",
            "load_checkpoint", "load_model_weights", "fit", "StepFn"]
@@ -41,13 +41,17 @@ CHECKPOINT_FORMAT = "motiongpt_lite-checkpoint-1"
 
 
 def make_accelerator(mixed_precision: str = "no", device: str = "auto") -> Accelerator:
-    """An ``Accelerator``; ``device="cpu"`` forces the CPU, anything else lets accelerate choose.
+    """An ``Accelerator`` on the preset's device.
+
+    When that device is the CPU (asked for, or "auto" on a machine without CUDA/MPS) we tell
+    accelerate so explicitly: only then do processes started by ``accelerate launch`` or
+    ``torchrun`` on CPUs join one gloo process group instead of each training alone.
 
     Args:
         mixed_precision: "no", "fp16" or "bf16".
-        device: the preset's device; only "cpu" changes accelerate's own choice.
+        device: the preset's device ("auto", "cpu", "cuda", "mps").
     """
-    return Accelerator(mixed_precision=mixed_precision, cpu=device == "cpu")
+    return Accelerator(mixed_precision=mixed_precision, cpu=pick_device(device).type == "cpu")
 
 
 def make_optimizer(model: nn.Module, lr: float, weight_decay: float = 0.0,

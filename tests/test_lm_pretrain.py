@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lm_fake_data import ACTIONS, NUM_CODES, fake_preset, make_fake_dataset
+from lm_fake_data import NUM_CODES, fake_preset, make_fake_dataset
 from motiongpt_lite.lm.model import MotionLM
 from motiongpt_lite.lm.pretrain import load_motion_texts, pretrain
 from motiongpt_lite.lm.tasks import (TASKS, MotionText, PretrainDataset, collate_examples, make_example,

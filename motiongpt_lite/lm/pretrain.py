@@ -26,7 +26,6 @@ from motiongpt_lite.data.dataset import load_split
 from motiongpt_lite.lm.model import MotionLM
 from motiongpt_lite.lm.parse import parse_ids
 from motiongpt_lite.lm.tasks import IGNORE, PROMPTS, TASKS, MotionText, PretrainDataset, collate_examples, prompt_texts
-from motiongpt_lite.runtime import pick_device
 from motiongpt_lite.training import fit, make_accelerator
 
 __all__ = ["PretrainRun", "lm_pretrain_dir", "load_motion_texts", "pretrain_step", "pretrain",
@@ -148,10 +147,7 @@ def pretrain(preset: Preset | str | None = None, *, cfg: LMConfig | None = None,
         raise ValueError(f"tokens in {tokens_dir} reach code {largest} but the preset's codebook has "
                          f"{preset.vq.num_codes} codes; re-tokenize with this preset's motion tokenizer.")
     dataset = PretrainDataset(items, lm.tokenizer, lm.vocab, cfg, seed=preset.seed)
-    # Without a GPU, ask for the CPU explicitly: only then do processes started by `accelerate launch
-    # --multi_gpu` or torchrun join one gloo group instead of each training alone.
-    device = "cpu" if pick_device(preset.device).type == "cpu" else preset.device
-    accelerator = make_accelerator(cfg.mixed_precision, device)
+    accelerator = make_accelerator(cfg.mixed_precision, preset.device)
     history = fit(lm.model, dataset, pretrain_step, steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
                   seed=preset.seed, weight_decay=cfg.weight_decay, warmup_steps=cfg.warmup_steps, decay=cfg.decay,
                   min_lr_ratio=cfg.min_lr_ratio, grad_clip=cfg.grad_clip, log_every=cfg.log_every,

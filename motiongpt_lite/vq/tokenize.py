@@ -22,7 +22,8 @@ from typing import Iterable
 import numpy as np
 import torch
 
-from motiongpt_lite.config import VQConfig, data_root
+from motiongpt_lite.config import VQConfig
+from motiongpt_lite.config import reference_dir as config_reference_dir
 from motiongpt_lite.data.dataset import MotionClip, load_split
 from motiongpt_lite.data.features import features_to_joints
 from motiongpt_lite.data.normalization import Normalizer
@@ -31,7 +32,7 @@ from motiongpt_lite.vq.metrics import accel_error, code_perplexity, codebook_usa
 from motiongpt_lite.vq.model import VQVAE
 
 __all__ = ["PAD_CODE", "num_tokens", "encode", "decode", "MotionTokenizer", "tokenize_dataset", "evaluate_tokenizer",
-           "whole_motions", "evaluate_split", "find_reference_dir", "evaluate_reference"]
+           "whole_motions", "evaluate_split", "evaluate_reference"]
 
 PAD_CODE = -1  # fills code_idx beyond a clip's last token in a padded batch
 
@@ -241,21 +242,15 @@ def evaluate_split(tokenizer: MotionTokenizer, data_dir: str | Path, split: str 
     return evaluate_tokenizer(tokenizer, [clip.motion for clip in whole_motions(data_dir, split, max_clips)])
 
 
-def find_reference_dir() -> Path | None:
-    """The official HumanML3D reference clips: ``<data root>/humanml3d_reference`` (``bash data_download.sh sample``)
-    or ``../shared/data/humanml3d_reference`` next to the repository; None when neither exists."""
-    candidates = [data_root() / "humanml3d_reference",
-                  Path(__file__).resolve().parents[2].parent / "shared" / "data" / "humanml3d_reference"]
-    return next((path for path in candidates if (path / "new_joint_vecs").is_dir()), None)
-
-
 def evaluate_reference(tokenizer: MotionTokenizer, reference_dir: str | Path | None = None) -> dict[str, float] | None:
     """:func:`evaluate_tokenizer` on the real reference clips (all of ``new_joint_vecs``); None when absent.
+
+    The folder defaults to ``motiongpt_lite.config.reference_dir()``.
 
     The clips are normalised with the tokenizer's own statistics, so this measures how well a
     tokenizer trained elsewhere (e.g. on the embedded set) transfers to real motion capture.
     """
-    folder = Path(reference_dir) if reference_dir else find_reference_dir()
+    folder = Path(reference_dir) if reference_dir else config_reference_dir()
     if folder is None or not (folder / "new_joint_vecs").is_dir():
         return None
     clips = [np.load(path).astype(np.float32) for path in sorted((folder / "new_joint_vecs").glob("*.npy"))]
