@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-__all__ = ["DataConfig", "VQConfig", "LMConfig", "Preset", "PRESETS", "get_preset", "data_root", "checkpoint_root", "embedded_dir", "run_dir", "reference_dir", "PRESET_ENV"]
+__all__ = ["DataConfig", "VQConfig", "LMConfig", "InstructConfig", "Preset", "PRESETS", "get_preset", "data_root", "checkpoint_root", "embedded_dir", "run_dir", "reference_dir", "PRESET_ENV"]
 
 PRESET_ENV = "MOTIONGPT_LITE_PRESET"
 DEFAULT_PRESET = "small"
@@ -120,6 +120,36 @@ class LMConfig:
 
 
 @dataclass(frozen=True)
+class InstructConfig:
+    """Instruction tuning, MotionGPT's stage 3 (notebook 06): steps, learning rate and the task mixture."""
+
+    # Training (motiongpt_lite.lm.instruct, machinery in motiongpt_lite.training); continues from lm_pretrain
+    steps: int = 100_000  # optimiser steps (our choice for one GPU; the reference trains until stopped)
+    batch_size: int = 16  # examples per step (reference: 16)
+    lr: float = 1e-4  # AdamW peak learning rate, below pretraining's since we fine-tune (our choice)
+    weight_decay: float = 0.0  # AdamW weight decay
+    warmup_steps: int = 500  # linear warm-up from 0 to lr
+    decay: str = "cosine"  # after warm-up: "cosine", "linear" or "constant"
+    min_lr_ratio: float = 0.1  # final learning rate as a fraction of lr
+    grad_clip: float = 1.0  # clip the global gradient norm to this (0 turns clipping off)
+    log_every: int = 100  # steps averaged into one row of the loss history
+    checkpoint_every: int = 5000  # steps between checkpoints (a final one is always written)
+    mixed_precision: str = "no"  # accelerate's "no", "fp16" or "bf16"
+    max_source_len: int = 256  # prompt tokens kept (instructions are longer than pretraining prompts)
+    max_target_len: int = 256  # target tokens kept
+    # Task mixture: relative weights of the template families of motiongpt_lite.lm.templates
+    mix_text_to_motion: float = 0.25  # caption -> motion
+    mix_text_to_motion_length: float = 0.15  # caption + length in frames or seconds -> motion of that length
+    mix_motion_to_text: float = 0.25  # motion -> caption
+    mix_predict: float = 0.1  # first part of a motion -> the rest
+    mix_inbetween: float = 0.1  # start and end of a motion, middle masked -> the middle
+    mix_paraphrase: float = 0.15  # caption -> another caption of the same motion (keeps the language)
+    # Prediction and in-betweening: which share of the motion the prompt shows
+    predict_given: tuple[float, float] = (0.2, 0.6)  # the prompt holds this share (drawn uniformly) of the motion
+    inbetween_masked: tuple[float, float] = (0.2, 0.6)  # share of the motion masked in the middle (drawn uniformly)
+
+
+@dataclass(frozen=True)
 class Preset:
     """One complete set of knobs. Presets are instances of this class, see ``PRESETS``."""
 
@@ -129,6 +159,7 @@ class Preset:
     device: str = "auto"  # "auto" picks cuda, then mps, then cpu; or name one explicitly
     vq: VQConfig = field(default_factory=VQConfig)  # the motion tokenizer (defaults: the paper's)
     lm: LMConfig = field(default_factory=LMConfig)  # the motion-language model (defaults: the paper's)
+    instruct: InstructConfig = field(default_factory=InstructConfig)  # instruction tuning (notebook 06)
 
     def with_overrides(self, **changes) -> "Preset":
         """A copy with top-level fields replaced, e.g. ``preset.with_overrides(seed=0)``."""
@@ -142,7 +173,7 @@ LM_TINY = LMConfig(
     text_vocab_size=400, d_model=64, d_ff=128, d_kv=16, num_layers=2, num_heads=4,  # about 0.25M parameters
     feed_forward_proj="gated-gelu", tie_embeddings=False, dropout=0.0,
     max_source_len=96, max_target_len=96,  # 196 frames = 49 codes + markers fit with room for a prompt
-    steps=150, batch_size=16, lr=3e-3, warmup_steps=15, log_every=10, checkpoint_every=0,  # seconds on a CPU
+    steps=100, batch_size=16, lr=3e-3, warmup_steps=10, log_every=10, checkpoint_every=0,  # seconds on a CPU
 )
 LM_SMALL = LMConfig(
     model="config", tokenizer="trained",
@@ -176,11 +207,17 @@ VQ_BASE = VQConfig(
     log_every=100, checkpoint_every=5000,
 )
 
+# Instruction tuning per preset: a short fine-tune on a CPU for tiny / small, the defaults on one GPU.
+INSTRUCT_TINY = InstructConfig(steps=150, batch_size=16, lr=2e-3, warmup_steps=15, log_every=10, checkpoint_every=0,
+                               max_source_len=128, max_target_len=96)  # seconds on a CPU
+INSTRUCT_SMALL = InstructConfig(steps=1000, batch_size=32, lr=1e-3, warmup_steps=50, log_every=25,
+                                checkpoint_every=250, max_source_len=128, max_target_len=96)  # minutes on 2 CPU cores
+
 PRESETS: dict[str, Preset] = {
     # CI and quick checks: every notebook in seconds.
-    "tiny": Preset(name="tiny", data=DataConfig(num_motions=160, batch_size=32), vq=VQ_TINY, lm=LM_TINY),
+    "tiny": Preset(name="tiny", data=DataConfig(num_motions=160, batch_size=32), vq=VQ_TINY, lm=LM_TINY, instruct=INSTRUCT_TINY),
     # The default: a 2-core CPU, about five minutes per notebook.
-    "small": Preset(name="small", data=DataConfig(num_motions=2000, batch_size=64), vq=VQ_SMALL, lm=LM_SMALL),
+    "small": Preset(name="small", data=DataConfig(num_motions=2000, batch_size=64), vq=VQ_SMALL, lm=LM_SMALL, instruct=INSTRUCT_SMALL),
     # One GPU: HumanML3D when present (else a large embedded set), flan-t5-base.
     "base": Preset(name="base", data=DataConfig(dataset="humanml3d", num_motions=8000, batch_size=256), vq=VQ_BASE,
                    lm=LM_BASE),
