@@ -7,6 +7,7 @@ Commands:
     train-vq     train (or resume) the motion tokenizer of a preset          (notebook 02)
     tokenize     write the motion tokens of the preset's whole dataset       (notebook 02)
     pretrain     motion-language pretraining of T5                           (notebook 05)
+    instruct     instruction tuning on the paper's task families              (notebook 06, not yet written)
     bench        speed and memory benchmarks: `bench vq`, `bench lm`
 """
 from __future__ import annotations
@@ -75,6 +76,13 @@ def _cmd_pretrain(args) -> None:
     print(f"language model saved in {run.folder}")
 
 
+def _cmd_instruct(args) -> None:
+    from motiongpt_lite.lm.instruct import instruct
+
+    run = instruct(get_preset(args.preset), resume=not args.no_resume, stop_after=args.stop_after)
+    print(f"instruction-tuned model saved in {run.folder}")
+
+
 def _cmd_bench(args) -> None:
     if args.what == "vq":
         from motiongpt_lite.bench import bench_vq
@@ -130,6 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("pretrain", help="motion-language pretraining of T5, resumable")
     _add_training_args(p, presets)
     p.set_defaults(func=_cmd_pretrain)
+
+    p = sub.add_parser("instruct", help="instruction tuning from the pretrained model, resumable")
+    _add_training_args(p, presets)
+    p.set_defaults(func=_cmd_instruct)
 
     p = sub.add_parser("bench", help="print speed and memory numbers on the present device")
     p.add_argument("what", choices=["vq", "lm"], help="the motion tokenizer or the language model")

@@ -1,0 +1,406 @@
+"""The MotionGPT object: one thing to hold, every motion task as one method call (introduced in notebook 06).
+
+:class:`MotionGPT` keeps the motion tokenizer (VQ-VAE + normalisation) and the instruction-tuned
+language model together, and turns each task into a prompt written with the first template of its
+family (:mod:`motiongpt_lite.lm.templates`), constrained decoding, the total parser and the
+VQ-VAE decoder::
+
+    from motiongpt_lite import MotionGPT
+    gpt = MotionGPT.from_preset("small")            # or MotionGPT.from_pretrained("my_model/")
+    out = gpt.text_to_motion("a person jumps twice", length=80)
+    out.joints.shape                                # (80, 22, 3)
+    gpt.motion_to_text(out.features).text           # a caption
+
+Inputs: motions are raw feature arrays (T, D) (D = 263 for HumanML3D), numpy or torch; a batch is
+a list of clips or a padded (B, T, D) array with ``motion_len`` (B,). Every method returns one
+:class:`MotionResult` per input (a list for a batch). Lengths are in frames; one motion token covers
+``frames_per_token`` (4) frames, so a length is rounded up to whole tokens and the result cropped back.
+
+A saved model is one folder: ``lm/`` (T5 and tokenizer, safetensors), ``vq/`` (VQ-VAE weights in
+safetensors, ``config.json``, ``Mean.npy``/``Std.npy``) and ``motiongpt.json`` (frame rate, lengths).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from transformers import LogitsProcessorList
+
+from motiongpt_lite.config import Preset, get_preset
+from motiongpt_lite.data.features import features_to_joints
+from motiongpt_lite.lm.instruct import masked_motion_text
+from motiongpt_lite.lm.model import MotionLM, MotionSpanLogitsProcessor
+from motiongpt_lite.lm.parse import ParsedOutput, parse_ids
+from motiongpt_lite.lm.templates import fill, templates
+from motiongpt_lite.training import save_checkpoint
+from motiongpt_lite.vq.tokenize import MotionTokenizer, num_tokens
+
+__all__ = ["MotionResult", "MotionGPT"]
+
+CONFIG_FILE = "motiongpt.json"  # beside lm/ and vq/ in a saved model folder
+FORMAT = "motiongpt_lite-model-1"
+
+
+@dataclass
+class MotionResult:
+    """What one prompt gave back.
+
+    Attributes:
+        prompt: the prompt the language model saw.
+        text: the text of the answer (the caption for motion-to-text; usually empty for motion tasks).
+        code_idx: (N,) motion tokens of the whole motion (for prediction and in-betweening the given
+            codes too), empty when there is none.
+        generated: which codes of ``code_idx`` the model wrote (a slice).
+        features: (T, D) raw features decoded from ``code_idx`` (cropped to the asked length), or None.
+        joints: (T, J, 3) joint positions from ``features``, or None.
+        flags: the parser's flags (see ``motiongpt_lite.lm.parse.FLAGS``); ``no_motion`` is normal for a caption.
+    """
+
+    prompt: str
+    text: str
+    code_idx: np.ndarray
+    generated: slice
+    features: np.ndarray | None
+    joints: np.ndarray | None
+    flags: tuple[str, ...]
+
+    @property
+    def has_motion(self) -> bool:
+        """True when the result holds a motion."""
+        return self.features is not None
+
+
+def _as_clip(clip: Any, motion_dim: int, min_frames: int, where: str) -> torch.Tensor:
+    """One (T, D) clip as float32, checked."""
+    if not isinstance(clip, (np.ndarray, torch.Tensor)):
+        raise TypeError(f"{where} is a {type(clip).__name__}; pass a numpy array or torch tensor of shape (T, {motion_dim}).")
+    clip = torch.as_tensor(np.asarray(clip.detach().cpu() if isinstance(clip, torch.Tensor) else clip,
+                                      dtype=np.float32))
+    if clip.ndim != 2 or clip.shape[1] != motion_dim:
+        raise ValueError(f"{where} has shape {tuple(clip.shape)} but this model expects features (T, {motion_dim}); "
+                         f"convert joints with motiongpt_lite.data.features.joints_to_features first.")
+    if not torch.isfinite(clip).all():
+        raise ValueError(f"{where} contains NaN or inf values; clean the clip or drop it.")
+    if clip.shape[0] < min_frames:
+        raise ValueError(f"{where} has {clip.shape[0]} frames, fewer than one motion token ({min_frames} frames); "
+                         "pass a longer clip.")
+    return clip
+
+
+def _as_clips(motion: Any, motion_dim: int, min_frames: int, motion_len: Any = None,
+              name: str = "motion") -> tuple[list[torch.Tensor], bool]:
+    """One clip (T, D), a list of clips, or a padded batch (B, T, D) with ``motion_len`` -> (clips, was it a batch)."""
+    if isinstance(motion, (list, tuple)):
+        if not motion:
+            raise ValueError(f"{name} is an empty list; pass at least one clip (T, {motion_dim}).")
+        return [_as_clip(c, motion_dim, min_frames, f"{name}[{b}]") for b, c in enumerate(motion)], True
+    ndim = getattr(motion, "ndim", None)
+    if ndim == 3:
+        lengths = [motion.shape[1]] * motion.shape[0] if motion_len is None else [int(n) for n in motion_len]
+        if len(lengths) != motion.shape[0] or any(not 0 < n <= motion.shape[1] for n in lengths):
+            raise ValueError(f"motion_len {lengths} does not fit a batch of shape {tuple(motion.shape)}; pass one "
+                             "length per clip, each at most T.")
+        return [_as_clip(motion[b, :n], motion_dim, min_frames, f"{name}[{b}]") for b, n in enumerate(lengths)], True
+    return [_as_clip(motion, motion_dim, min_frames, name)], False
+
+
+def _as_texts(text: Any, name: str = "text") -> tuple[list[str], bool]:
+    """A string or a list of strings -> (texts, was it a batch)."""
+    texts, batch = ([text], False) if isinstance(text, str) else (list(text), True) \
+        if isinstance(text, (list, tuple)) else (None, False)
+    if not texts or not all(isinstance(t, str) and t.strip() for t in texts):
+        raise ValueError(f"{name} must be a non-empty string or a non-empty list of them, got {text!r}.")
+    return texts, batch
+
+
+def _per_item(value: Any, count: int, name: str) -> list:
+    """One value for every item: a scalar is repeated, a sequence must have ``count`` entries."""
+    values = list(value) if isinstance(value, (list, tuple, np.ndarray, torch.Tensor)) else [value] * count
+    if len(values) != count:
+        raise ValueError(f"{name} has {len(values)} entries for {count} inputs; pass one value or one per input.")
+    return values
+
+
+class MotionGPT:
+    """A motion tokenizer and an instruction-tuned motion-language model behind one set of task methods.
+
+    Args:
+        lm: the language model (merged vocabulary).
+        motion_tokenizer: the VQ-VAE and its normalisation; its codebook must match ``lm.vocab.num_codes``.
+        fps: frames per second of the motions (HumanML3D: 20).
+        max_frames: longest motion generated, in frames (HumanML3D: 196).
+        max_caption_tokens: most tokens generated for a caption.
+        batch_size: prompts per ``generate`` call.
+    """
+
+    def __init__(self, lm: MotionLM, motion_tokenizer: MotionTokenizer, fps: float = 20.0, max_frames: int = 196,
+                 max_caption_tokens: int = 40, batch_size: int = 16) -> None:
+        if motion_tokenizer.num_codes != lm.vocab.num_codes:
+            raise ValueError(f"the motion tokenizer has {motion_tokenizer.num_codes} codes but the language model "
+                             f"knows {lm.vocab.num_codes}; load the pair that was trained together.")
+        self.lm, self.motion_tokenizer = lm, motion_tokenizer
+        self.fps, self.max_frames, self.max_caption_tokens, self.batch_size = fps, max_frames, max_caption_tokens, batch_size
+
+    # -- properties ------------------------------------------------------------------------------
+    @property
+    def frames_per_token(self) -> int:
+        """Frames one motion token covers (4)."""
+        return self.motion_tokenizer.down_rate
+
+    @property
+    def motion_dim(self) -> int:
+        """D, features per frame (263 for HumanML3D)."""
+        return self.motion_tokenizer.vq.motion_dim
+
+    @property
+    def max_codes(self) -> int:
+        """Most motion tokens generated for one motion."""
+        return num_tokens(self.max_frames, self.frames_per_token)
+
+    # -- saving and loading ----------------------------------------------------------------------
+    def save_pretrained(self, folder: str | Path) -> Path:
+        """Write ``lm/``, ``vq/`` and ``motiongpt.json`` into ``folder`` (all weights as safetensors); returns it."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.lm.save(folder / "lm")
+        self.motion_tokenizer.save(folder / "vq")
+        save_checkpoint(folder / "vq" / "checkpoint.safetensors", self.motion_tokenizer.vq)
+        (folder / CONFIG_FILE).write_text(json.dumps(
+            {"format": FORMAT, "fps": self.fps, "max_frames": self.max_frames,
+             "max_caption_tokens": self.max_caption_tokens, "frames_per_token": self.frames_per_token}, indent=2))
+        return folder
+
+    @classmethod
+    def from_pretrained(cls, folder: str | Path, device: str | torch.device = "cpu") -> "MotionGPT":
+        """Load a model written by :meth:`save_pretrained`."""
+        folder = Path(folder)
+        if not (folder / CONFIG_FILE).exists():
+            raise FileNotFoundError(f"{folder} holds no MotionGPT model ({CONFIG_FILE} missing); write one with "
+                                    "MotionGPT.save_pretrained or load a preset's run with MotionGPT.from_preset.")
+        info = json.loads((folder / CONFIG_FILE).read_text())
+        return cls(MotionLM.load(folder / "lm", device), MotionTokenizer.load(folder / "vq", device), fps=info["fps"],
+                   max_frames=info["max_frames"], max_caption_tokens=info["max_caption_tokens"])
+
+    @classmethod
+    def from_preset(cls, preset: Preset | str | None = None, device: str | torch.device = "cpu") -> "MotionGPT":
+        """The preset's trained run: ``checkpoints/<preset>/vq`` and the instruction-tuned model
+        (``lm_instruct/model``; the pretrained one, ``lm_pretrain/model``, when tuning has not run)."""
+        from motiongpt_lite.lm.instruct import lm_instruct_dir
+        from motiongpt_lite.lm.pretrain import lm_pretrain_dir
+        from motiongpt_lite.vq.train import vq_dir
+
+        preset = preset if isinstance(preset, Preset) else get_preset(preset)
+        candidates = [lm_instruct_dir(preset) / "model", lm_pretrain_dir(preset) / "model"]
+        found = [c for c in candidates if c.is_dir()]
+        if not found:
+            raise FileNotFoundError(f"no trained language model for preset {preset.name} in {candidates[0]} or "
+                                    f"{candidates[1]}; run `motiongpt-lite instruct --preset {preset.name}` first.")
+        fps = 12.5 if preset.data.dataset == "kit" else 20.0
+        return cls(MotionLM.load(found[0], device), MotionTokenizer.load(vq_dir(preset), device), fps=fps,
+                   max_frames=preset.data.max_frames, max_caption_tokens=preset.lm.max_caption_tokens)
+
+    # -- building blocks -------------------------------------------------------------------------
+    def _check_length(self, length: Any, name: str = "length") -> int:
+        if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or \
+                not self.frames_per_token <= length <= self.max_frames:
+            raise ValueError(f"{name}={length!r} must be a whole number of frames between {self.frames_per_token} "
+                             f"(one token) and {self.max_frames}; pass frames, not seconds or tokens.")
+        return int(length)
+
+    def _codes(self, clip: torch.Tensor) -> list[int]:
+        """(T, D) raw features -> the clip's code_idx."""
+        return [int(c) for c in self.motion_tokenizer.encode(clip)]
+
+    def _generate(self, prompts: list[str], mode: str, min_codes: list[int] | None = None,
+                  max_codes: list[int] | None = None, max_new_tokens: int | None = None, do_sample: bool = False,
+                  num_beams: int = 1, top_k: int = 0, temperature: float = 1.0,
+                  seed: int | None = None) -> list[ParsedOutput]:
+        """Generate and parse, prompt by prompt in batches.
+
+        Args:
+            prompts: B prompts.
+            mode: "motion" (exactly one motion span), "text" (no motion words) or "free" (codes only inside spans).
+            min_codes, max_codes: per prompt, fewest / most codes of the motion ("motion" and "free").
+            max_new_tokens: most tokens generated; default what the mode needs.
+            do_sample, num_beams, top_k, temperature, seed: decoding strategy (greedy by default).
+        Returns:
+            B parsed outputs.
+        """
+        v, eos = self.lm.vocab, self.lm.tokenizer.eos_token_id
+        min_codes = min_codes or [1] * len(prompts)
+        max_codes = max_codes or [self.max_codes] * len(prompts)
+        if seed is not None:
+            torch.manual_seed(seed)
+        sampling = {"top_k": top_k, "temperature": temperature} if do_sample else {}
+        parsed = []
+        for start in range(0, len(prompts), self.batch_size):
+            chunk = slice(start, start + self.batch_size)
+            lo, hi = min(min_codes[chunk]), max(max_codes[chunk])  # one processor per call: group equal lengths
+            if mode == "text":
+                extra = {"suppress_tokens": list(range(v.offset, v.end)),
+                         "max_new_tokens": max_new_tokens or self.max_caption_tokens}
+            else:
+                processor = MotionSpanLogitsProcessor(v, eos, motion_only=mode == "motion", min_codes=lo, max_codes=hi)
+                extra = {"logits_processor": LogitsProcessorList([processor]),
+                         "max_new_tokens": max_new_tokens or hi + 3 + (self.max_caption_tokens if mode == "free" else 0)}
+            batch = self.lm.encode(prompts[chunk])
+            with torch.no_grad():
+                out = self.lm.model.generate(**batch, do_sample=do_sample, num_beams=num_beams, **sampling,
+                                             **extra)  # (b, 1 + new)
+            parsed += [parse_ids(row[1:], v, self.lm.tokenizer) for row in out]
+        return parsed
+
+    def _run_motion(self, prompts: list[str], lengths: list[int | None], decoding: dict) -> list[ParsedOutput]:
+        """Generate motions; prompts with a length get exactly that many tokens (grouped so each call shares one)."""
+        wanted = [num_tokens(n, self.frames_per_token) if n else None for n in lengths]
+        parsed: list[ParsedOutput | None] = [None] * len(prompts)
+        for n in dict.fromkeys(wanted):
+            rows = [i for i, w in enumerate(wanted) if w == n]
+            lo, hi = (n, n) if n else (1, self.max_codes)
+            outs = self._generate([prompts[i] for i in rows], "motion", [lo] * len(rows), [hi] * len(rows), **decoding)
+            for i, out in zip(rows, outs):
+                parsed[i] = out
+        return parsed
+
+    def _result(self, prompt: str, parsed: ParsedOutput, before: list[int] = (), after: list[int] = (),
+                frames: int | None = None) -> MotionResult:
+        """Assemble a result: the generated codes between the given ones, decoded and cropped to ``frames``."""
+        codes = [*before, *parsed.code_idx, *after]
+        generated = slice(len(before), len(before) + len(parsed.code_idx))
+        features = joints = None
+        if parsed.code_idx:
+            features = self.motion_tokenizer.decode(torch.tensor(codes)).numpy()  # (N * r, D)
+            features = features[:frames] if frames else features
+            joints = features_to_joints(features)  # (T, J, 3)
+        return MotionResult(prompt, parsed.text, np.array(codes, dtype=np.int64), generated, features,
+                            None if joints is None else np.asarray(joints), parsed.flags)
+
+    @staticmethod
+    def _shape(results: list, batch: bool) -> Any:
+        return results if batch else results[0]
+
+    # -- tasks -------------------------------------------------------------------------------------
+    def text_to_motion(self, text: str | Sequence[str], length: int | Sequence[int] | None = None,
+                       num_samples: int = 1, **decoding) -> MotionResult | list:
+        """Motions from captions.
+
+        Args:
+            text: a caption, or a list of them.
+            length: frames of the motion (one value, or one per caption); None lets the model decide
+                (up to ``max_frames``). The motion gets ``ceil(length / 4)`` tokens and is cropped to ``length``.
+            num_samples: motions per caption; above 1, sampling is switched on unless ``do_sample`` is given.
+            decoding: ``do_sample``, ``num_beams``, ``top_k``, ``temperature``, ``seed``.
+        Returns:
+            one MotionResult for one caption and one sample; a list over samples or over captions;
+            a list (captions) of lists (samples) when both are many.
+        """
+        texts, batch = _as_texts(text)
+        lengths = [None if n is None else self._check_length(n) for n in _per_item(length, len(texts), "length")]
+        if not isinstance(num_samples, int) or num_samples < 1:
+            raise ValueError(f"num_samples={num_samples!r} must be a positive whole number.")
+        if num_samples > 1:
+            decoding.setdefault("do_sample", True)
+        prompts = [fill(templates("text_to_motion_length")[0], self.fps, caption=t, frames=n) if n else
+                   fill(templates("text_to_motion")[0], caption=t) for t, n in zip(texts, lengths)]
+        repeated = [i for i in range(len(texts)) for _ in range(num_samples)]
+        parsed = self._run_motion([prompts[i] for i in repeated], [lengths[i] for i in repeated], decoding)
+        results = [self._result(prompts[i], p, frames=lengths[i]) for i, p in zip(repeated, parsed)]
+        grouped = [results[i * num_samples:(i + 1) * num_samples] for i in range(len(texts))]
+        grouped = [g if num_samples > 1 else g[0] for g in grouped]
+        return self._shape(grouped, batch)
+
+    def motion_to_text(self, motion: Any, motion_len: Any = None, **decoding) -> MotionResult | list[MotionResult]:
+        """Captions of motions.
+
+        Args:
+            motion: raw features (T, D), a list of clips, or a padded batch (B, T, D).
+            motion_len: (B,) valid frames of a padded batch.
+            decoding: ``do_sample``, ``num_beams``, ``top_k``, ``temperature``, ``seed``, ``max_new_tokens``.
+        Returns:
+            a MotionResult per clip: ``text`` is the caption, ``code_idx`` the clip's tokens,
+            ``features`` / ``joints`` the clip as the tokenizer reconstructs it.
+        """
+        clips, batch = _as_clips(motion, self.motion_dim, self.frames_per_token, motion_len)
+        codes = [self._codes(c) for c in clips]
+        prompts = [fill(templates("motion_to_text")[0], motion=self.lm.vocab.codes_to_text(c)) for c in codes]
+        parsed = self._generate(prompts, "text", **decoding)
+        results = [self._result(p, ParsedOutput(c, out.text, out.flags), frames=len(clip))
+                   for p, c, out, clip in zip(prompts, codes, parsed, clips)]
+        return self._shape([MotionResult(r.prompt, r.text, r.code_idx, slice(0, 0), r.features, r.joints, r.flags)
+                            for r in results], batch)
+
+    def predict(self, motion: Any, length: int | Sequence[int] | None = None, motion_len: Any = None,
+                **decoding) -> MotionResult | list[MotionResult]:
+        """Continue motions.
+
+        Args:
+            motion: the beginning(s): raw features (T, D), a list of clips, or a padded batch (B, T, D).
+            length: frames to add (one value or one per clip); None lets the model decide (the whole
+                motion stays within ``max_frames``).
+            motion_len: (B,) valid frames of a padded batch.
+            decoding: ``do_sample``, ``num_beams``, ``top_k``, ``temperature``, ``seed``.
+        Returns:
+            a MotionResult per clip with the whole motion: given tokens, then ``code_idx[generated]``.
+        """
+        clips, batch = _as_clips(motion, self.motion_dim, self.frames_per_token, motion_len)
+        lengths = [None if n is None else self._check_length(n) for n in _per_item(length, len(clips), "length")]
+        codes = [self._codes(c) for c in clips]
+        prompts = [fill(templates("predict")[0], motion=self.lm.vocab.codes_to_text(c)) for c in codes]
+        results = []
+        for i, (prompt, given, n) in enumerate(zip(prompts, codes, lengths)):
+            room = max(1, self.max_codes - len(given))
+            wanted = (num_tokens(n, self.frames_per_token),) * 2 if n else (1, room)
+            parsed = self._generate([prompt], "motion", [wanted[0]], [wanted[1]], **decoding)[0]
+            frames = len(given) * self.frames_per_token + n if n else None
+            results.append(self._result(prompt, parsed, before=given, frames=frames))
+        return self._shape(results, batch)
+
+    def inbetween(self, start: Any, end: Any, length: int | Sequence[int], **decoding) -> MotionResult | list[MotionResult]:
+        """Fill the gap between a start and an end.
+
+        Args:
+            start, end: raw features (T, D) each, or lists of clips (one end per start).
+            length: frames of the missing middle (one value or one per pair).
+            decoding: ``do_sample``, ``num_beams``, ``top_k``, ``temperature``, ``seed``.
+        Returns:
+            a MotionResult per pair with the whole motion: start tokens, ``code_idx[generated]``, end tokens.
+        """
+        starts, batch = _as_clips(start, self.motion_dim, self.frames_per_token, name="start")
+        ends, _ = _as_clips(end, self.motion_dim, self.frames_per_token, name="end")
+        if len(starts) != len(ends):
+            raise ValueError(f"{len(starts)} starts but {len(ends)} ends; pass one end per start.")
+        lengths = [self._check_length(n) for n in _per_item(length, len(starts), "length")]
+        results = []
+        for first, last, n in zip(starts, ends, lengths):
+            before, after, masked = self._codes(first), self._codes(last), num_tokens(n, self.frames_per_token)
+            prompt = fill(templates("inbetween")[0], motion=masked_motion_text(before, masked, after, self.lm.vocab))
+            parsed = self._generate([prompt], "motion", [masked], [masked], **decoding)[0]
+            results.append(self._result(prompt, parsed, before=before, after=after))
+        return self._shape(results, batch)
+
+    def chat(self, prompt: str | Sequence[str], motion: Any = None, **decoding) -> MotionResult | list[MotionResult]:
+        """Answer free instructions; a motion, when given, is written where the prompt says ``{motion}``
+        (or after the prompt). Codes may appear only inside a motion span; the answer may hold text, a motion or both.
+
+        Args:
+            prompt: an instruction, or a list of them.
+            motion: None, or raw features (T, D) / a list of clips, one per prompt.
+            decoding: ``do_sample``, ``num_beams``, ``top_k``, ``temperature``, ``seed``, ``max_new_tokens``.
+        Returns:
+            a MotionResult per prompt (``features`` is None when the answer holds no motion).
+        """
+        prompts, batch = _as_texts(prompt, "prompt")
+        if motion is not None:
+            clips, _ = _as_clips(motion, self.motion_dim, self.frames_per_token)
+            if len(clips) != len(prompts):
+                raise ValueError(f"{len(prompts)} prompts but {len(clips)} motions; pass one motion per prompt.")
+            words = [self.lm.vocab.codes_to_text(self._codes(c)) for c in clips]
+            prompts = [p.replace("{motion}", w) if "{motion}" in p else f"{p} {w}" for p, w in zip(prompts, words)]
+        elif any("{motion}" in p for p in prompts):
+            raise ValueError("the prompt names {motion} but no motion was given; pass motion=... or drop the placeholder.")
+        parsed = self._generate(prompts, "free", **decoding)
+        return self._shape([self._result(p, out) for p, out in zip(prompts, parsed)], batch)

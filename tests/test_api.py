@@ -1,0 +1,174 @@
+"""The MotionGPT API (motiongpt_lite.api) on a tiny model trained for a few steps: every task method,
+single clips and batches, numpy and torch, lengths in frames, bad inputs, and a save/load round trip
+that gives identical greedy outputs."""
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from lm_fake_data import NUM_CODES, fake_preset, make_fake_dataset
+from motiongpt_lite.api import MotionGPT, MotionResult
+from motiongpt_lite.data.normalization import Normalizer
+from motiongpt_lite.lm.instruct import instruct
+from motiongpt_lite.lm.pretrain import pretrain
+from motiongpt_lite.vq.model import VQVAE
+from motiongpt_lite.vq.tokenize import MotionTokenizer
+
+MICRO = dict(d_model=32, d_ff=64, d_kv=8, num_layers=1, num_heads=2)
+MASK = f"<motion_id_{NUM_CODES + 2}>"
+
+
+@pytest.fixture(scope="module")
+def gpt(tmp_path_factory) -> MotionGPT:
+    """Pretrained and instruction-tuned for a few steps; a small VQ-VAE whose codebook saw one batch."""
+    root = tmp_path_factory.mktemp("api")
+    data = make_fake_dataset(root / "data", num_motions=24)
+    preset = fake_preset(steps=8, batch_size=8, **MICRO)
+    pretrain(preset, data_dir=data, tokens_dir=data / "tokens", out_dir=root / "pre", progress=False)
+    cfg = dataclasses.replace(preset.instruct, steps=8, batch_size=8, warmup_steps=1, log_every=4)
+    run = instruct(preset, cfg=cfg, data_dir=data, tokens_dir=data / "tokens", pretrained_dir=root / "pre",
+                   out_dir=root / "ins", progress=False)
+    torch.manual_seed(0)
+    vq = VQVAE(dataclasses.replace(preset.vq, width=32, depth=1, code_dim=16))
+    vq.train()(torch.randn(4, 32, 263))  # initialises the codebook from encoder outputs
+    rng = np.random.default_rng(0)
+    normalizer = Normalizer(rng.normal(size=263).astype(np.float32), np.full(263, 0.5, np.float32))
+    return MotionGPT(run.lm, MotionTokenizer(vq.eval(), normalizer), max_frames=64, max_caption_tokens=12)
+
+
+@pytest.fixture(scope="module")
+def clips() -> list[np.ndarray]:
+    rng = np.random.default_rng(1)
+    return [rng.normal(size=(n, 263)).astype(np.float32) for n in (18, 25)]
+
+
+def _check_motion(result: MotionResult, num_codes: int | None = None, frames: int | None = None) -> None:
+    assert isinstance(result, MotionResult) and result.has_motion and result.flags == ()
+    assert result.code_idx.dtype == np.int64 and ((0 <= result.code_idx) & (result.code_idx < NUM_CODES)).all()
+    if num_codes is not None:
+        assert len(result.code_idx) == num_codes
+    assert result.features.shape == (frames or 4 * len(result.code_idx), 263)
+    assert result.joints.shape == (result.features.shape[0], 22, 3) and np.isfinite(result.joints).all()
+
+
+def test_text_to_motion_single_and_with_a_length_in_frames(gpt):
+    free = gpt.text_to_motion("a man jumps up.")
+    _check_motion(free)
+    assert 1 <= len(free.code_idx) <= 16 and free.generated == slice(0, len(free.code_idx))  # 64 frames = 16 tokens
+    sized = gpt.text_to_motion("a man jumps up.", length=30)
+    _check_motion(sized, num_codes=8, frames=30)  # ceil(30 / 4) tokens, cropped back to 30 frames
+    assert sized.prompt == "Generate a motion of 30 frames: a man jumps up."  # frames, not the 8 tokens
+
+
+def test_text_to_motion_batches_samples_and_seeds(gpt):
+    batch = gpt.text_to_motion(["a man jumps up.", "someone turns around."], length=[12, 20])
+    assert len(batch) == 2
+    _check_motion(batch[0], 3, 12)
+    _check_motion(batch[1], 5, 20)
+    samples = gpt.text_to_motion(["a man jumps up.", "a person waves a hand."], length=16, num_samples=3, seed=7)
+    assert [len(s) for s in samples] == [3, 3] and all(len(r.code_idx) == 4 for s in samples for r in s)
+    again = gpt.text_to_motion(["a man jumps up.", "a person waves a hand."], length=16, num_samples=3, seed=7)
+    assert [r.code_idx.tolist() for s in samples for r in s] == [r.code_idx.tolist() for s in again for r in s]
+    greedy = gpt.text_to_motion("a man jumps up.", length=16, num_samples=2, do_sample=False)
+    assert greedy[0].code_idx.tolist() == greedy[1].code_idx.tolist()
+
+
+def test_motion_to_text_numpy_torch_lists_and_padded_batches(gpt, clips):
+    single = gpt.motion_to_text(clips[0])
+    assert isinstance(single.text, str) and "<motion_id" not in single.text and "no_motion" in single.flags
+    assert len(single.code_idx) == 5 and single.features.shape == (18, 263)  # ceil(18 / 4) tokens
+    assert gpt.motion_to_text(torch.from_numpy(clips[0])).text == single.text
+    as_list = gpt.motion_to_text(clips)
+    padded = np.zeros((2, 25, 263), np.float32)
+    padded[0, :18], padded[1] = clips
+    as_padded = gpt.motion_to_text(torch.from_numpy(padded), motion_len=[18, 25])
+    assert [r.text for r in as_list] == [r.text for r in as_padded]
+    assert [r.code_idx.tolist() for r in as_list] == [r.code_idx.tolist() for r in as_padded]
+
+
+def test_predict_keeps_the_given_tokens_and_adds_the_asked_frames(gpt, clips):
+    given = gpt.motion_tokenizer.encode(clips[0]).tolist()
+    out = gpt.predict(clips[0], length=16)
+    _check_motion(out, num_codes=len(given) + 4, frames=len(given) * 4 + 16)
+    assert out.code_idx[:len(given)].tolist() == given and out.generated == slice(len(given), len(given) + 4)
+    free = gpt.predict([clips[0], torch.from_numpy(clips[1])])
+    assert len(free) == 2 and all(len(r.code_idx) <= 16 for r in free)
+    for r in free:
+        _check_motion(r)
+
+
+def test_inbetween_fills_exactly_the_gap(gpt, clips):
+    start, end = clips[0][:8], clips[1][:12]
+    out = gpt.inbetween(start, end, length=20)
+    _check_motion(out, num_codes=2 + 5 + 3)
+    assert out.generated == slice(2, 7) and out.prompt.count(MASK) == 5
+    assert out.code_idx[:2].tolist() == gpt.motion_tokenizer.encode(start).tolist()
+    assert out.code_idx[7:].tolist() == gpt.motion_tokenizer.encode(end).tolist()
+    pair = gpt.inbetween([start, start], [end, end], length=[8, 12])
+    assert [len(r.code_idx[r.generated]) for r in pair] == [2, 3]
+
+
+def test_chat_with_and_without_a_motion(gpt, clips):
+    answer = gpt.chat("Paraphrase: a man jumps up.")
+    assert isinstance(answer, MotionResult) and isinstance(answer.text, str)
+    placed = gpt.chat(["Describe {motion} in words.", "Continue this motion:"], motion=clips)
+    assert len(placed) == 2 and "{motion}" not in placed[0].prompt
+    assert placed[0].prompt.startswith("Describe <motion_id_16>") and placed[1].prompt.startswith("Continue this motion: <")
+    for r in placed:
+        assert "out_of_range" not in r.flags and "stray_text" not in r.flags  # codes only ever inside a span
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda g, c: g.motion_to_text(c[0][:, :251]), ValueError, "expects features \\(T, 263\\)"),
+    (lambda g, c: g.motion_to_text(np.where(np.arange(263) == 5, np.nan, c[0])), ValueError, "NaN or inf"),
+    (lambda g, c: g.motion_to_text(c[0][:3]), ValueError, "fewer than one motion token"),
+    (lambda g, c: g.motion_to_text(c[0][0]), ValueError, "expects features"),
+    (lambda g, c: g.motion_to_text([]), ValueError, "empty list"),
+    (lambda g, c: g.motion_to_text("walking"), TypeError, "numpy array or torch tensor"),
+    (lambda g, c: g.motion_to_text(np.stack([c[0], c[0]]), motion_len=[18]), ValueError, "motion_len"),
+    (lambda g, c: g.text_to_motion(""), ValueError, "non-empty string"),
+    (lambda g, c: g.text_to_motion("a man jumps", length=2.5), ValueError, "whole number of frames"),
+    (lambda g, c: g.text_to_motion("a man jumps", length=1000), ValueError, "between 4"),
+    (lambda g, c: g.text_to_motion(["a", "b"], length=[8]), ValueError, "one value or one per input"),
+    (lambda g, c: g.text_to_motion("a man jumps", num_samples=0), ValueError, "num_samples"),
+    (lambda g, c: g.text_to_motion("a man jumps", temprature=0.5), TypeError, "temprature"),
+    (lambda g, c: g.inbetween([c[0]], [c[0], c[1]], length=8), ValueError, "one end per start"),
+    (lambda g, c: g.chat("Describe {motion}"), ValueError, "no motion was given"),
+])
+def test_bad_inputs_raise_clear_errors(gpt, clips, call, error, match):
+    with pytest.raises(error, match=match):
+        call(gpt, clips)
+
+
+def test_mismatched_codebooks_are_refused(gpt):
+    other = VQVAE(dataclasses.replace(gpt.motion_tokenizer.vq.cfg, num_codes=8))
+    with pytest.raises(ValueError, match="8 codes but the language model knows 16"):
+        MotionGPT(gpt.lm, MotionTokenizer(other, gpt.motion_tokenizer.normalizer))
+
+
+def test_save_and_load_give_identical_greedy_outputs(gpt, clips, tmp_path):
+    folder = gpt.save_pretrained(tmp_path / "model")
+    assert sorted(p.name for p in folder.iterdir()) == ["lm", "motiongpt.json", "vq"]
+    assert list((folder / "lm").glob("*.safetensors")) and (folder / "vq" / "checkpoint.safetensors").exists()
+    loaded = MotionGPT.from_pretrained(folder)
+    assert (loaded.fps, loaded.max_frames, loaded.max_caption_tokens) == (20.0, 64, 12)
+    a, b = gpt.text_to_motion(["a man jumps up.", "someone turns around."]), \
+        loaded.text_to_motion(["a man jumps up.", "someone turns around."])
+    for x, y in zip(a, b):
+        assert x.code_idx.tolist() == y.code_idx.tolist()
+        np.testing.assert_allclose(x.features, y.features, rtol=1e-5, atol=1e-5)
+    assert [r.text for r in gpt.motion_to_text(clips)] == [r.text for r in loaded.motion_to_text(clips)]
+    assert gpt.inbetween(clips[0], clips[1], 12).code_idx.tolist() == loaded.inbetween(clips[0], clips[1], 12).code_idx.tolist()
+    with pytest.raises(FileNotFoundError, match="save_pretrained"):
+        MotionGPT.from_pretrained(tmp_path)
+
+
+def test_package_exports_motiongpt_lazily():
+    code = ("import sys, motiongpt_lite; assert 'motiongpt_lite.api' not in sys.modules and 'torch' not in sys.modules; "
+            "from motiongpt_lite.api import MotionGPT; assert motiongpt_lite.MotionGPT is MotionGPT")
+    subprocess.run([sys.executable, "-c", code], check=True)
