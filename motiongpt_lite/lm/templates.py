@@ -289,7 +289,9 @@ def fill(template: str, fps: float = 20.0, **values) -> str:
     if missing:
         raise ValueError(f"the template {template!r} needs {sorted(missing)}; pass them to fill().")
     prompt = template.format(**{name: values[name] for name in placeholders(template)})
-    hole = _HOLE_RE.search(prompt.replace(str(values.get("caption", "")), ""))
+    # Look for holes in everything but the caption: a caption is the user's text, whatever it holds.
+    without_caption = template.format(**{name: "" if name == "caption" else values[name] for name in placeholders(template)})
+    hole = _HOLE_RE.search(without_caption)
     if hole:
         raise ValueError(f"the prompt still holds the placeholder {hole.group(0)!r}; fix the template {template!r}.")
     return prompt
