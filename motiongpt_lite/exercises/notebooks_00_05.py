@@ -1,10 +1,4 @@
-"""Checkers for the notebooks' exercises: one small function per exercise (used from notebook 00 on).
-
-Each notebook's exercise has a solution cell and, right after it, a checker cell calling
-``check_exercise_N_M(...)``. A checker recomputes the right answer from the same inputs, prints
-"Exercise N.M: correct ✓" when the learner's answer matches, and otherwise raises ``AssertionError``
-with a hint that says what to look at, never the answer itself.
-"""
+"""Checkers for the exercises of notebooks 00-05 (see :mod:`motiongpt_lite.exercises`)."""
 from __future__ import annotations
 
 from typing import Callable
@@ -13,10 +7,9 @@ import numpy as np
 
 from motiongpt_lite.data.features import FOOT_CONTACT_THRESHOLD, feature_groups, features_to_joints, joints_to_features
 from motiongpt_lite.data.skeleton import HUMANML3D
+from motiongpt_lite.exercises.common import correct as _correct
 
-
-def _correct(exercise: str) -> None:
-    print(f"Exercise {exercise}: correct ✓")
+__all__ = ["check_exercise_0_1", "check_exercise_0_2", "check_exercise_0_3", "check_exercise_1_1", "check_exercise_1_2", "check_exercise_1_3", "check_exercise_2_1", "check_exercise_2_2", "check_exercise_2_3", "check_exercise_3_1", "check_exercise_3_2", "check_exercise_3_3", "check_exercise_4_1", "check_exercise_4_2", "check_exercise_4_3", "check_exercise_5_1", "check_exercise_5_2", "check_exercise_5_3"]
 
 
 # --- notebooks 00 and 01 ---

@@ -1,0 +1,6 @@
+"""Checkers for the exercises of notebook 06 (see :mod:`motiongpt_lite.exercises`)."""
+from __future__ import annotations
+
+from motiongpt_lite.exercises.common import correct as _correct
+
+__all__: list[str] = []
