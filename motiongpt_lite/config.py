@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-__all__ = ["DataConfig", "VQConfig", "LMConfig", "InstructConfig", "Preset", "PRESETS", "get_preset", "data_root", "checkpoint_root", "embedded_dir", "run_dir", "reference_dir", "PRESET_ENV"]
+__all__ = ["DataConfig", "VQConfig", "LMConfig", "InstructConfig", "EvalConfig", "Preset", "PRESETS", "get_preset", "data_root", "checkpoint_root", "embedded_dir", "run_dir", "reference_dir", "PRESET_ENV"]
 
 PRESET_ENV = "MOTIONGPT_LITE_PRESET"
 DEFAULT_PRESET = "small"
@@ -150,6 +150,30 @@ class InstructConfig:
 
 
 @dataclass(frozen=True)
+class EvalConfig:
+    """Evaluation (notebook 07): the retrieval evaluator we train, and the paper's protocol."""
+
+    evaluator: str = "auto"  # "ours" (trained here), "t2m" (the official one, downloaded) or "auto": t2m on HumanML3D when present
+    # Our evaluator: a text encoder and a motion encoder trained contrastively on the dataset's train split
+    embed_dim: int = 512  # size of the shared text-motion embedding (T2M evaluator: 512)
+    hidden: int = 512  # width of both encoders
+    temperature: float = 0.1  # InfoNCE softmax temperature
+    steps: int = 10_000  # optimiser steps
+    batch_size: int = 64  # caption-motion pairs per step (the other pairs of the batch are the negatives)
+    lr: float = 1e-4  # AdamW learning rate
+    log_every: int = 100  # steps averaged into one row of the loss history
+    checkpoint_every: int = 2000  # steps between checkpoints (a final one is always written)
+    # The protocol (Guo et al. 2022, used by MotionGPT)
+    r_precision_batch: int = 32  # one caption against 31 mismatched motions
+    replications: int = 20  # repeated runs for 95% confidence intervals (paper: 20)
+    num_captions: int = 0  # test captions used per run (0: all)
+    diversity_pairs: int = 300  # random motion pairs for Diversity (paper: 300)
+    multimodality_texts: int = 100  # captions generated several times for MultiModality (paper: 100)
+    multimodality_repeats: int = 30  # generations per such caption (paper: 30)
+    multimodality_pairs: int = 10  # pairs among them (paper: 10)
+
+
+@dataclass(frozen=True)
 class Preset:
     """One complete set of knobs. Presets are instances of this class, see ``PRESETS``."""
 
@@ -160,6 +184,7 @@ class Preset:
     vq: VQConfig = field(default_factory=VQConfig)  # the motion tokenizer (defaults: the paper's)
     lm: LMConfig = field(default_factory=LMConfig)  # the motion-language model (defaults: the paper's)
     instruct: InstructConfig = field(default_factory=InstructConfig)  # instruction tuning (notebook 06)
+    eval: EvalConfig = field(default_factory=EvalConfig)  # evaluation (notebook 07)
 
     def with_overrides(self, **changes) -> "Preset":
         """A copy with top-level fields replaced, e.g. ``preset.with_overrides(seed=0)``."""
@@ -213,11 +238,21 @@ INSTRUCT_TINY = InstructConfig(steps=150, batch_size=16, lr=2e-3, warmup_steps=1
 INSTRUCT_SMALL = InstructConfig(steps=1000, batch_size=32, lr=1e-3, warmup_steps=50, log_every=25,
                                 checkpoint_every=250, max_source_len=128, max_target_len=96)  # minutes on 2 CPU cores
 
+# Evaluation per preset: the paper's protocol everywhere; on a CPU a smaller evaluator, fewer runs and captions.
+EVAL_TINY = EvalConfig(embed_dim=64, hidden=64, steps=150, batch_size=32, lr=1e-3, log_every=10, checkpoint_every=0,
+                       replications=2, num_captions=64, diversity_pairs=30, multimodality_texts=4,
+                       multimodality_repeats=4, multimodality_pairs=3)  # seconds on a CPU
+EVAL_SMALL = EvalConfig(embed_dim=128, hidden=128, steps=1500, batch_size=64, lr=1e-3, log_every=25,
+                        checkpoint_every=500, replications=5, num_captions=256, diversity_pairs=100,
+                        multimodality_texts=16, multimodality_repeats=10, multimodality_pairs=10)  # minutes on 2 CPU cores
+
 PRESETS: dict[str, Preset] = {
     # CI and quick checks: every notebook in seconds.
-    "tiny": Preset(name="tiny", data=DataConfig(num_motions=160, batch_size=32), vq=VQ_TINY, lm=LM_TINY, instruct=INSTRUCT_TINY),
+    "tiny": Preset(name="tiny", data=DataConfig(num_motions=160, batch_size=32), vq=VQ_TINY, lm=LM_TINY, instruct=INSTRUCT_TINY,
+                   eval=EVAL_TINY),
     # The default: a 2-core CPU, about five minutes per notebook.
-    "small": Preset(name="small", data=DataConfig(num_motions=2000, batch_size=64), vq=VQ_SMALL, lm=LM_SMALL, instruct=INSTRUCT_SMALL),
+    "small": Preset(name="small", data=DataConfig(num_motions=2000, batch_size=64), vq=VQ_SMALL, lm=LM_SMALL, instruct=INSTRUCT_SMALL,
+                    eval=EVAL_SMALL),
     # One GPU: HumanML3D when present (else a large embedded set), flan-t5-base.
     "base": Preset(name="base", data=DataConfig(dataset="humanml3d", num_motions=8000, batch_size=256), vq=VQ_BASE,
                    lm=LM_BASE),
