@@ -7,7 +7,8 @@ Commands:
     train-vq     train (or resume) the motion tokenizer of a preset          (notebook 02)
     tokenize     write the motion tokens of the preset's whole dataset       (notebook 02)
     pretrain     motion-language pretraining of T5                           (notebook 05)
-    instruct     instruction tuning on the paper's task families              (notebook 06, not yet written)
+    instruct     instruction tuning on the paper's task families              (notebook 06)
+    evaluate     the paper's metrics and semantic accuracy of the tuned model (notebook 07)
     bench        speed and memory benchmarks: `bench vq`, `bench lm`
 """
 from __future__ import annotations
@@ -24,7 +25,13 @@ __all__ = ["main"]
 def _cmd_run(args) -> None:
     from motiongpt_lite.pipeline import run
 
-    run(get_preset(args.preset), stages=args.stages)
+    run(get_preset(args.preset), stages=args.stages, redo=args.redo)
+
+
+def _cmd_evaluate(args) -> None:
+    from motiongpt_lite.pipeline import run
+
+    run(get_preset(args.preset), stages=["evaluate"], redo=True)
 
 
 def _cmd_data_build(args) -> None:
@@ -108,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the whole pipeline at a preset (resumable)")
     p.add_argument("--preset", help=f"one of {presets} (default: $MOTIONGPT_LITE_PRESET or small)")
     p.add_argument("--stages", nargs="+", help="run only these stages, in the order given")
+    p.add_argument("--redo", action="store_true", help="run stages again even if an earlier run finished them")
     p.set_defaults(func=_cmd_run)
 
     data = sub.add_parser("data", help="datasets").add_subparsers(dest="data_command", required=True)
@@ -142,6 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("instruct", help="instruction tuning from the pretrained model, resumable")
     _add_training_args(p, presets)
     p.set_defaults(func=_cmd_instruct)
+
+    p = sub.add_parser("evaluate", help="evaluate the preset's tuned model as the paper does (after `instruct`)")
+    p.add_argument("--preset", help=f"one of {presets} (default: $MOTIONGPT_LITE_PRESET or small)")
+    p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("bench", help="print speed and memory numbers on the present device")
     p.add_argument("what", choices=["vq", "lm"], help="the motion tokenizer or the language model")

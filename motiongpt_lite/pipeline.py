@@ -2,19 +2,22 @@
 
 Stages, each the twin of a notebook:
 
-==========  =============================================================  ========
-stage       does                                                           notebook
-==========  =============================================================  ========
-data        find the preset's dataset, or generate the embedded one         00, 01
-vq          train the motion tokenizer; MPJPE on held-out and real clips   02, 03
-tokens      write the motion tokens of every clip (mirrors included)        02
-pretrain    motion-language pretraining of T5; text->motion well-formed    04, 05
-demo        animate held-out captions turned into motion by the model      05
-==========  =============================================================  ========
+==========  ===================================================================  ========
+stage       does                                                                 notebook
+==========  ===================================================================  ========
+data        find the preset's dataset, or generate the embedded one               00, 01
+vq          train the motion tokenizer; MPJPE on held-out and real clips         02, 03
+tokens      write the motion tokens of every clip (mirrors included)              02
+pretrain    motion-language pretraining of T5; text->motion well-formed          04, 05
+instruct    instruction tuning; well-formed outputs for seen and unseen phrasing 06
+evaluate    the paper's metrics, semantic accuracy (``evaluation.json``/``.md``)  07
+demo        animate held-out captions and caption a held-out motion               06, 08
+==========  ===================================================================  ========
 
 Each stage writes into the preset's run folder (``config.run_dir``) and resumes from its
-checkpoint, so an interrupted run continues where it stopped and a finished stage costs seconds.
-The run ends with a summary table on stdout and ``report.json`` in the run folder.
+checkpoint, so an interrupted run continues where it stopped. A stage that finished in an earlier
+run (recorded in ``report.json``) is skipped unless ``redo`` is set. The run ends with a summary
+table on stdout and ``report.json`` in the run folder.
 """
 from __future__ import annotations
 
@@ -24,16 +27,43 @@ import time
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import numpy as np
+from motiongpt_lite.config import Preset, get_preset, run_dir
 
-from motiongpt_lite.config import Preset, run_dir
+if TYPE_CHECKING:
+    from motiongpt_lite.api import MotionGPT
 
-__all__ = ["run", "STAGES"]
+__all__ = ["run", "trained_model", "STAGES"]
 
 DEMO_CLIPS = 3  # held-out captions animated at the end of a run
 EVAL_CAPTIONS = 64  # held-out captions used to count well-formed text->motion outputs
+
+
+def trained_model(preset: Preset | str | None = None, progress: bool = False) -> "MotionGPT":
+    """The preset's instruction-tuned MotionGPT, training whatever is missing first.
+
+    Runs, in order and each only as far as it has not finished: the dataset, the motion tokenizer, the
+    tokens, pretraining and instruction tuning (each resumes from its checkpoint and returns at once
+    when done). Notebooks 07 and 08 start here.
+
+    Args:
+        preset: a Preset or its name; default ``MOTIONGPT_LITE_PRESET`` (small).
+        progress: show the training progress bars.
+    Returns:
+        MotionGPT loaded from the preset's run folder.
+    """
+    from motiongpt_lite.api import MotionGPT
+    from motiongpt_lite.lm.instruct import instruct
+    from motiongpt_lite.lm.pretrain import pretrain
+    from motiongpt_lite.vq.train import tokenize_preset, train_vq
+
+    preset = preset if isinstance(preset, Preset) else get_preset(preset)
+    train_vq(preset, progress=progress)
+    tokenize_preset(preset)
+    pretrain(preset, progress=progress)
+    instruct(preset, progress=progress)
+    return MotionGPT.from_preset(preset)
 
 
 def stage_data(preset: Preset, out: Path) -> dict:
@@ -92,46 +122,77 @@ def stage_pretrain(preset: Preset, out: Path) -> dict:
     return result
 
 
-def stage_demo(preset: Preset, out: Path) -> dict:
-    """Turn a few held-out captions into motion with the pretrained model and animate them as GIFs."""
-    from motiongpt_lite import viz
-    from motiongpt_lite.data.features import features_to_joints
-    from motiongpt_lite.lm.model import MotionLM
-    from motiongpt_lite.lm.parse import parse_ids
-    from motiongpt_lite.lm.pretrain import lm_pretrain_dir
-    from motiongpt_lite.lm.tasks import PROMPTS
-    from motiongpt_lite.vq.tokenize import MotionTokenizer
-    from motiongpt_lite.vq.train import vq_dir
+def stage_instruct(preset: Preset, out: Path) -> dict:
+    """Instruction-tune (or resume) the pretrained model; well-formed text->motion with free decoding, for
+    instruction phrasings seen in training and for held-out ones."""
+    from motiongpt_lite.lm.instruct import instruct
+    from motiongpt_lite.lm.pretrain import text_to_motion_report
+    from motiongpt_lite.lm.templates import fill, templates
 
-    lm = MotionLM.load(lm_pretrain_dir(preset) / "model")
-    tokenizer = MotionTokenizer.load(vq_dir(preset))
+    run = instruct(preset)
+    last = run.history[-1] if run.history else {}
+    result = {k: round(v, 3) for k, v in last.items() if k.startswith("loss")}
+    captions = _held_out_captions(preset, EVAL_CAPTIONS)
     max_codes = preset.data.max_frames // 2 ** preset.vq.down_t
+    for split in ("train", "test"):
+        phrasings = templates("text_to_motion", split)
+        prompts = [fill(phrasings[i % len(phrasings)], caption=c) for i, c in enumerate(captions)]
+        free = text_to_motion_report(run.lm, captions, max_codes, prompts=prompts)
+        result[f"t2m_well_formed_free_{split}_phrasings"] = round(free["well_formed"], 3)
+    return result
+
+
+def stage_evaluate(preset: Preset, out: Path) -> dict:
+    """The paper's evaluation of the tuned model (notebook 07); the full report goes to ``evaluation.json``
+    and ``evaluation.md``, the headline numbers into the run's summary."""
+    from motiongpt_lite.api import MotionGPT
+    from motiongpt_lite.eval.evaluator import evaluator_for
+    from motiongpt_lite.evaluation import evaluate
+
+    report = evaluate(MotionGPT.from_preset(preset), evaluator_for(preset), preset)
+    (out / "evaluation.json").write_text(json.dumps(report.to_dict(), indent=2))
+    (out / "evaluation.md").write_text(report.table())
+    return {"evaluation": str(out / "evaluation.json"), **report.headline()}
+
+
+def stage_demo(preset: Preset, out: Path) -> dict:
+    """Turn a few held-out captions into motion with the tuned model (GIFs), and caption a held-out motion."""
+    from motiongpt_lite import viz
+    from motiongpt_lite.api import MotionGPT
+    from motiongpt_lite.data.dataset import load_split
+    from motiongpt_lite.vq.train import dataset_dir
+
+    gpt = MotionGPT.from_preset(preset)
     written = []
     for i, caption in enumerate(_held_out_captions(preset, DEMO_CLIPS)):
-        ids = lm.generate([PROMPTS["text_to_motion"].format(caption=caption)], max_new_tokens=max_codes + 3,
-                          constrained=True, motion_only=True, max_codes=max_codes)[0]
-        code_idx = parse_ids(ids, lm.vocab, lm.tokenizer).code_idx
-        if not code_idx:
+        result = gpt.text_to_motion(caption)
+        if not result.has_motion:
             continue
-        joints = features_to_joints(tokenizer.decode(np.asarray(code_idx)).numpy())
         path = out / "demo" / f"text_to_motion_{i}.gif"
         path.parent.mkdir(parents=True, exist_ok=True)
-        viz.save_animation(viz.animate(joints, title=caption), path)
+        viz.save_animation(viz.animate(result.joints, title=caption), path)
         written.append(str(path))
-    return {"animations": written}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clip = load_split(dataset_dir(preset), "test", dataset="embedded").clips[0]
+    caption = gpt.motion_to_text(clip.motion).text
+    return {"animations": written, "caption_of_held_out_motion": caption,
+            "its_real_captions": [c.text for c in clip.captions]}
 
 
 STAGES: dict[str, Callable[[Preset, Path], dict]] = {
-    "data": stage_data, "vq": stage_vq, "tokens": stage_tokens, "pretrain": stage_pretrain, "demo": stage_demo,
+    "data": stage_data, "vq": stage_vq, "tokens": stage_tokens, "pretrain": stage_pretrain,
+    "instruct": stage_instruct, "evaluate": stage_evaluate, "demo": stage_demo,
 }
 
 
-def run(preset: Preset, stages: list[str] | None = None) -> dict:
+def run(preset: Preset, stages: list[str] | None = None, redo: bool = False) -> dict:
     """Run the pipeline's stages in order and write ``report.json``.
 
     Args:
         preset: the knobs of the run.
         stages: names from ``STAGES`` to run (default: all, in order).
+        redo: run stages again even when ``report.json`` says they finished.
     Returns:
         The report: per stage its results and wall time in seconds.
     """
@@ -141,22 +202,40 @@ def run(preset: Preset, stages: list[str] | None = None) -> dict:
         raise ValueError(f"unknown stage(s) {unknown}; choose from {list(STAGES)}.")
     out = run_dir(preset)
     out.mkdir(parents=True, exist_ok=True)
+    previous = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else {}
     report = {"preset": preset.name, "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "machine": f"{platform.machine()}, {platform.system()}", "stages": {}}
+              "machine": f"{platform.machine()}, {platform.system()}, {platform.processor() or 'cpu'}", "stages": {}}
     for name in names:
+        if not redo and name in previous.get("stages", {}):
+            print(f"[run] stage {name}: finished in an earlier run ({previous['started']}); skipped "
+                  "(pass --redo to run it again)", flush=True)
+            report["stages"][name] = {**previous["stages"][name], "skipped": True}
+            continue
         print(f"[run] stage {name} ...", flush=True)
         start = time.perf_counter()
         result = STAGES[name](preset, out)
         report["stages"][name] = {"seconds": round(time.perf_counter() - start, 1), **result}
-        (out / "report.json").write_text(json.dumps(report, indent=2))  # after every stage: a crash keeps the rest
+        _write_report(out, report, previous)  # after every stage: a crash keeps the rest
+    report = _write_report(out, report, previous)
     _print_summary(report)
     print(f"[run] report written to {out / 'report.json'}")
     return report
+
+
+def _write_report(out: Path, report: dict, previous: dict) -> dict:
+    """Write ``report.json``: this run's stages, plus earlier runs' results of stages not run this time."""
+    earlier = {n: {**r, "skipped": True} for n, r in previous.get("stages", {}).items() if n not in report["stages"]}
+    merged = {**report, "stages": {n: report["stages"].get(n) or earlier[n] for n in STAGES
+                                   if n in report["stages"] or n in earlier}}
+    (out / "report.json").write_text(json.dumps(merged, indent=2))
+    return merged
 
 
 def _print_summary(report: dict) -> None:
     print(f"\nSummary (preset {report['preset']})")
     print(f"{'stage':<10} {'seconds':>8}  results")
     for name, result in report["stages"].items():
-        details = ", ".join(f"{k}={v}" for k, v in result.items() if k != "seconds" and not isinstance(v, (list, dict)))
-        print(f"{name:<10} {result['seconds']:>8.1f}  {details}")
+        details = ", ".join(f"{k}={v}" for k, v in result.items()
+                            if k not in ("seconds", "skipped") and not isinstance(v, (list, dict)))
+        seconds = f"{result['seconds']:>8.1f}" + (" (earlier run)" if result.get("skipped") else "")
+        print(f"{name:<10} {seconds}  {details}")

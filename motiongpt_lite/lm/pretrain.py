@@ -165,7 +165,7 @@ def pretrain(preset: Preset | str | None = None, *, cfg: LMConfig | None = None,
 
 
 def text_to_motion_report(lm: MotionLM, captions: list[str], max_codes: int, constrained: bool = False,
-                          batch_size: int = 16) -> dict[str, float]:
+                          batch_size: int = 16, prompts: list[str] | None = None) -> dict[str, float]:
     """Generate motions from captions (greedy) and count the well-formed outputs.
 
     Args:
@@ -174,14 +174,18 @@ def text_to_motion_report(lm: MotionLM, captions: list[str], max_codes: int, con
         max_codes: longest motion allowed (e.g. 196 frames / 4 = 49 codes).
         constrained: use constrained decoding (then every output is well-formed by construction).
         batch_size: prompts per ``generate`` call.
+        prompts: one finished prompt per caption (e.g. an instruction, notebook 06); default the
+            pretraining prompt around each caption.
     Returns:
         ``well_formed`` (share of outputs that are one clean motion span), ``mean_codes`` (codes per
         output), and the share of outputs carrying each parser flag (``flag_<name>``).
     """
+    prompts = prompts or [PROMPTS["text_to_motion"].format(caption=c) for c in captions]
+    if len(prompts) != len(captions):
+        raise ValueError(f"{len(prompts)} prompts for {len(captions)} captions; pass one prompt per caption.")
     parsed = []
-    for start in range(0, len(captions), batch_size):
-        prompts = [PROMPTS["text_to_motion"].format(caption=c) for c in captions[start:start + batch_size]]
-        outputs = lm.generate(prompts, max_new_tokens=max_codes + 3, constrained=constrained, motion_only=constrained,
+    for start in range(0, len(prompts), batch_size):
+        outputs = lm.generate(prompts[start:start + batch_size], max_new_tokens=max_codes + 3, constrained=constrained, motion_only=constrained,
                               max_codes=max_codes if constrained else None)
         parsed += [parse_ids(o, lm.vocab, lm.tokenizer) for o in outputs]
     report = {"well_formed": float(np.mean([p.well_formed_motion for p in parsed])),
