@@ -10,6 +10,9 @@ Commands:
     instruct     instruction tuning on the paper's task families              (notebook 06)
     evaluate     the paper's metrics and semantic accuracy of the tuned model (notebook 07)
     bench        speed and memory benchmarks: `bench vq`, `bench lm`
+    student      write the student copies of the notebooks (solutions become stubs)   (classroom)
+    progress     which exercises of a learner's notebooks are done                  (notebook 00)
+    lint-notebooks  check the notebooks' setup cells, badges and exercise cells      (classroom)
 """
 from __future__ import annotations
 
@@ -159,6 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", choices=["vq", "lm"], help="the motion tokenizer or the language model")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     p.set_defaults(func=_cmd_bench)
+
+    from motiongpt_lite.classroom import add_subcommands as add_classroom_commands
+
+    add_classroom_commands(sub)  # student, progress, lint-notebooks
     return parser
 
 

@@ -118,13 +118,15 @@ def stage_pretrain(preset: Preset, out: Path) -> dict:
     max_codes = preset.data.max_frames // 2 ** preset.vq.down_t
     free = text_to_motion_report(run.lm, captions, max_codes, constrained=False)
     result["t2m_well_formed_free"] = round(free["well_formed"], 3)
+    sampled = text_to_motion_report(run.lm, captions, max_codes, do_sample=True, seed=preset.seed)
+    result["t2m_well_formed_free_sampled"] = round(sampled["well_formed"], 3)
     result["t2m_well_formed_constrained"] = round(text_to_motion_report(run.lm, captions, max_codes, constrained=True)["well_formed"], 3)
     return result
 
 
 def stage_instruct(preset: Preset, out: Path) -> dict:
-    """Instruction-tune (or resume) the pretrained model; well-formed text->motion with free decoding, for
-    instruction phrasings seen in training and for held-out ones."""
+    """Instruction-tune (or resume) the pretrained model; share of well-formed text->motion outputs with free
+    decoding (greedy, and sampling) for instruction phrasings seen in training and for held-out ones."""
     from motiongpt_lite.lm.instruct import instruct
     from motiongpt_lite.lm.pretrain import text_to_motion_report
     from motiongpt_lite.lm.templates import fill, templates
@@ -134,11 +136,12 @@ def stage_instruct(preset: Preset, out: Path) -> dict:
     result = {k: round(v, 3) for k, v in last.items() if k.startswith("loss")}
     captions = _held_out_captions(preset, EVAL_CAPTIONS)
     max_codes = preset.data.max_frames // 2 ** preset.vq.down_t
-    for split in ("train", "test"):
+    for split in ("train", "held_out"):
         phrasings = templates("text_to_motion", split)
         prompts = [fill(phrasings[i % len(phrasings)], caption=c) for i, c in enumerate(captions)]
-        free = text_to_motion_report(run.lm, captions, max_codes, prompts=prompts)
-        result[f"t2m_well_formed_free_{split}_phrasings"] = round(free["well_formed"], 3)
+        for decoding, options in (("greedy", {}), ("sampled", {"do_sample": True, "seed": preset.seed})):
+            free = text_to_motion_report(run.lm, captions, max_codes, prompts=prompts, **options)
+            result[f"t2m_well_formed_{decoding}_{split}_phrasings"] = round(free["well_formed"], 3)
     return result
 
 

@@ -1,15 +1,20 @@
-"""Seeds, devices and the environment report every notebook's setup cell prints (notebook 00)."""
+"""Seeds, devices, the environment report every notebook's setup cell prints, and the Colab set-up (notebook 00)."""
 from __future__ import annotations
 
 import importlib.metadata
 import os
 import platform
 import random
+from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 
-__all__ = ["seed_everything", "pick_device", "versions", "hub_offline"]
+__all__ = ["seed_everything", "pick_device", "versions", "hub_offline", "colab_setup"]
+
+DRIVE_MOUNT = "/content/drive"  # where Colab mounts Google Drive
+DRIVE_FOLDER = "motiongpt_lite"  # our folder inside MyDrive: data/ and checkpoints/ survive the session
 
 
 def seed_everything(seed: int) -> None:
@@ -44,3 +49,53 @@ def versions() -> dict[str, str]:
 def hub_offline() -> bool:
     """True when the Hugging Face hub must not be contacted (``HF_HUB_OFFLINE`` set to a true value)."""
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _mount_google_drive(mount_point: str) -> None:
+    """Mount Google Drive at ``mount_point`` with Colab's own helper (asks the learner for permission)."""
+    try:
+        from google.colab import drive
+    except ImportError as error:
+        raise RuntimeError("use_drive=True works only in Google Colab; elsewhere set MOTIONGPT_LITE_DATA and "
+                           "MOTIONGPT_LITE_CHECKPOINTS to the folders you want instead.") from error
+    drive.mount(mount_point)
+
+
+def colab_setup(use_drive: bool = False, cuda_available: Callable[[], bool] | None = None,
+                mount: Callable[[str], None] | None = None, mount_point: str = DRIVE_MOUNT) -> dict[str, str]:
+    """Choose the preset and, if asked, keep data and checkpoints on Google Drive (every setup cell, in Colab).
+
+    The preset becomes ``base`` when a CUDA GPU is present and ``small`` otherwise, unless
+    ``MOTIONGPT_LITE_PRESET`` is already set. With ``use_drive`` we mount Google Drive and point
+    ``MOTIONGPT_LITE_DATA`` and ``MOTIONGPT_LITE_CHECKPOINTS`` at ``MyDrive/motiongpt_lite/{data,checkpoints}``,
+    so a new Colab session finds the dataset and the trained models again. Prints what it chose.
+
+    Args:
+        use_drive: mount Google Drive and keep the folders there.
+        cuda_available: the GPU check (default ``torch.cuda.is_available``; tests pass their own).
+        mount: mounts Drive at a path (default Colab's ``google.colab.drive.mount``; tests pass their own).
+        mount_point: where Drive is mounted.
+    Returns:
+        The variables it read or set: ``MOTIONGPT_LITE_PRESET`` and, with Drive, the two folders.
+    """
+    from motiongpt_lite.config import PRESET_ENV
+
+    gpu = (cuda_available or torch.cuda.is_available)()
+    if os.environ.get(PRESET_ENV):
+        reason = f"already set in {PRESET_ENV}"
+    else:
+        os.environ[PRESET_ENV] = "base" if gpu else "small"
+        reason = "a CUDA GPU is present" if gpu else "no CUDA GPU (Runtime > Change runtime type adds one)"
+    chosen = {PRESET_ENV: os.environ[PRESET_ENV]}
+    print(f"colab_setup: preset {chosen[PRESET_ENV]!r} ({reason})")
+    if use_drive:
+        (mount or _mount_google_drive)(mount_point)
+        folder = Path(mount_point) / "MyDrive" / DRIVE_FOLDER
+        for variable, name in (("MOTIONGPT_LITE_DATA", "data"), ("MOTIONGPT_LITE_CHECKPOINTS", "checkpoints")):
+            (folder / name).mkdir(parents=True, exist_ok=True)
+            os.environ[variable] = chosen[variable] = str(folder / name)
+            print(f"colab_setup: {variable}={chosen[variable]} (on your Google Drive: kept between sessions)")
+    else:
+        print("colab_setup: data and checkpoints stay on this session's disk, lost when it ends "
+              "(USE_DRIVE = True keeps them on Google Drive)")
+    return chosen

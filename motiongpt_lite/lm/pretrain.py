@@ -165,8 +165,8 @@ def pretrain(preset: Preset | str | None = None, *, cfg: LMConfig | None = None,
 
 
 def text_to_motion_report(lm: MotionLM, captions: list[str], max_codes: int, constrained: bool = False,
-                          batch_size: int = 16, prompts: list[str] | None = None) -> dict[str, float]:
-    """Generate motions from captions (greedy) and count the well-formed outputs.
+                          batch_size: int = 16, prompts: list[str] | None = None, **decoding) -> dict[str, float]:
+    """Generate motions from captions (greedy unless ``decoding`` says otherwise) and count the well-formed outputs.
 
     Args:
         lm: the model.
@@ -176,6 +176,7 @@ def text_to_motion_report(lm: MotionLM, captions: list[str], max_codes: int, con
         batch_size: prompts per ``generate`` call.
         prompts: one finished prompt per caption (e.g. an instruction, notebook 06); default the
             pretraining prompt around each caption.
+        decoding: passed to :meth:`MotionLM.generate`, e.g. ``do_sample=True, seed=0``.
     Returns:
         ``well_formed`` (share of outputs that are one clean motion span), ``mean_codes`` (codes per
         output), and the share of outputs carrying each parser flag (``flag_<name>``).
@@ -185,8 +186,8 @@ def text_to_motion_report(lm: MotionLM, captions: list[str], max_codes: int, con
         raise ValueError(f"{len(prompts)} prompts for {len(captions)} captions; pass one prompt per caption.")
     parsed = []
     for start in range(0, len(prompts), batch_size):
-        outputs = lm.generate(prompts[start:start + batch_size], max_new_tokens=max_codes + 3, constrained=constrained, motion_only=constrained,
-                              max_codes=max_codes if constrained else None)
+        outputs = lm.generate(prompts[start:start + batch_size], max_new_tokens=max_codes + 3, constrained=constrained,
+                              motion_only=constrained, max_codes=max_codes if constrained else None, **decoding)
         parsed += [parse_ids(o, lm.vocab, lm.tokenizer) for o in outputs]
     report = {"well_formed": float(np.mean([p.well_formed_motion for p in parsed])),
               "mean_codes": float(np.mean([len(p.code_idx) for p in parsed]))}

@@ -1,0 +1,294 @@
+"""The official T2M evaluator of Guo et al. (2022), which MotionGPT reports with (notebook 07).
+
+``bash data_download.sh t2m-evaluators`` puts the published checkpoints and word vectors under
+``<data root>/t2m_evaluators``::
+
+    t2m/text_mot_match/model/finest.tar   HumanML3D evaluator (torch.save dict: text_encoder,
+    kit/text_mot_match/model/finest.tar   movement_encoder, motion_encoder state dicts, epoch, ...)
+    glove/our_vab_data.npy                (V, 300) GloVe vectors of the evaluator's vocabulary
+    glove/our_vab_words.pkl, our_vab_idx.pkl   its words, and word -> row
+
+The architecture, rebuilt here from its published description (module names follow the
+checkpoint's keys, so its state dicts load unchanged):
+
+- text: each word is its 300-d GloVe vector plus ``Linear(15, 300)`` of a one-hot part-of-speech
+  category -> ``Linear(300, 512)`` -> bi-GRU (hidden 512, learned initial state) -> the two last
+  states (1024) -> ``Linear(1024, 512)``-LayerNorm-LeakyReLU(0.2)-``Linear(512, 512)``. A caption is
+  ``sos`` + at most 20 words + ``eos``.
+- movement: the motion normalised with the *evaluator's own* mean/std (``t2m_mean.npy`` /
+  ``t2m_std.npy``, not the dataset's ``Mean``/``Std``), its last 4 dims (foot contacts) dropped ->
+  ``Conv1d(D-4, 512, 4, 2, 1)``-Dropout-LeakyReLU-``Conv1d(512, 512, 4, 2, 1)``-Dropout-LeakyReLU ->
+  ``Linear(512, 512)`` per step: one step per 4 frames.
+- motion: ``Linear(512, 1024)`` -> bi-GRU (hidden 1024) over ``T // 4`` steps -> last states (2048)
+  -> ``Linear(2048, 1024)``-LayerNorm-LeakyReLU(0.2)-``Linear(1024, 512)``.
+
+The part-of-speech categories are spaCy's coarse tags VERB, NOUN, DET, ADP, NUM, AUX, PRON, ADJ, ADV,
+five "very important" word lists that override the tag (locations, body parts, objects, actions,
+manner), and OTHER for the rest; a word without a GloVe vector becomes ``unk/OTHER``.
+
+Paper vs code: the official pipeline tags captions with spaCy. We do not depend on spaCy: the
+dataset's captions carry their tags (``word/POS`` in ``texts/*.txt``), so ground-truth captions get
+the exact official input when their ``tokens`` are passed; a plain caption (a generated one) is
+tagged with the most frequent ``word/POS`` of each surface word in the dataset's captions (lemma
+included), and unseen words get OTHER. For generated captions this approximates spaCy.
+"""
+from __future__ import annotations
+
+import pickle
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+from motiongpt_lite.config import data_root, reference_dir
+from motiongpt_lite.eval.evaluator import UNIT_LENGTH, Evaluator, _check_motions, _check_texts, pad_motions
+
+__all__ = ["T2MEvaluator", "T2MTextEncoder", "MovementEncoder", "T2MMotionEncoder", "POS_CATEGORIES",
+           "VIP_WORDS", "official_dir", "official_files_present", "build_lexicon", "tag_caption", "MAX_TEXT_WORDS"]
+
+MAX_TEXT_WORDS = 20  # words kept per caption (plus sos and eos)
+POS_CATEGORIES = ("VERB", "NOUN", "DET", "ADP", "NUM", "AUX", "PRON", "ADJ", "ADV",
+                  "Loc_VIP", "Body_VIP", "Obj_VIP", "Act_VIP", "Desc_VIP", "OTHER")  # one-hot order of the checkpoint
+VIP_WORDS = {  # words whose category replaces their part of speech (HumanML3D's lists)
+    "Loc_VIP": ("left", "right", "clockwise", "counterclockwise", "anticlockwise", "forward", "back", "backward",
+                "up", "down", "straight", "curve"),
+    "Body_VIP": ("arm", "chin", "foot", "feet", "face", "hand", "mouth", "leg", "waist", "eye", "knee", "shoulder",
+                 "thigh"),
+    "Obj_VIP": ("stair", "dumbbell", "chair", "window", "floor", "car", "ball", "handrail", "baseball", "basketball"),
+    "Act_VIP": ("walk", "run", "swing", "pick", "bring", "kick", "put", "squat", "throw", "hop", "dance", "jump",
+                "turn", "stumble", "stop", "sit", "lift", "lower", "raise", "wash", "stand", "kneel", "stroll",
+                "rub", "bend", "balance", "flap", "jog", "shuffle", "lean", "rotate", "spin", "spread", "climb"),
+    "Desc_VIP": ("slowly", "carefully", "fast", "careful", "slow", "quickly", "happy", "angry", "sad", "happily",
+                 "angrily", "sadly"),
+}
+_FOLDER = {"humanml3d": "t2m", "kit": "kit"}  # dataset -> checkpoint folder
+_DIM_POSE = {"humanml3d": 263, "kit": 251}
+_DOWNLOAD = "run `bash data_download.sh t2m-evaluators` (and `bash data_download.sh sample` for t2m_mean/std)"
+
+
+def _bigru_head(hidden: int, out: int) -> nn.Sequential:
+    """(B, 2 * hidden) -> (B, out): Linear-LayerNorm-LeakyReLU(0.2)-Linear, the checkpoint's ``output_net``."""
+    return nn.Sequential(nn.Linear(2 * hidden, hidden), nn.LayerNorm(hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, out))
+
+
+class T2MTextEncoder(nn.Module):
+    """Word vectors + part-of-speech one-hots -> (B, 512) text embedding (checkpoint key ``text_encoder``)."""
+
+    def __init__(self, word_size: int = 300, pos_size: int = 15, hidden: int = 512, out: int = 512):
+        super().__init__()
+        self.pos_emb = nn.Linear(pos_size, word_size)
+        self.input_emb = nn.Linear(word_size, hidden)
+        self.gru = nn.GRU(hidden, hidden, batch_first=True, bidirectional=True)
+        self.output_net = _bigru_head(hidden, out)
+        self.hidden = nn.Parameter(torch.zeros(2, 1, hidden))  # learned initial GRU state
+
+    def forward(self, word_vecs: torch.Tensor, pos_onehot: torch.Tensor, text_len: torch.Tensor) -> torch.Tensor:
+        """(B, L, 300) word vectors, (B, L, 15) one-hots, (B,) lengths -> (B, out)."""
+        inputs = self.input_emb(word_vecs + self.pos_emb(pos_onehot))  # (B, L, hidden)
+        packed = pack_padded_sequence(inputs, text_len.cpu(), batch_first=True, enforce_sorted=False)
+        _, last = self.gru(packed, self.hidden.repeat(1, len(inputs), 1).contiguous())  # (2, B, hidden)
+        return self.output_net(torch.cat([last[0], last[1]], dim=-1))  # (B, out)
+
+
+class MovementEncoder(nn.Module):
+    """(B, T, D - 4) normalised motion -> (B, T // 4, 512) movement features (checkpoint key ``movement_encoder``)."""
+
+    def __init__(self, input_size: int, hidden: int = 512, out: int = 512):
+        super().__init__()
+        self.main = nn.Sequential(nn.Conv1d(input_size, hidden, 4, 2, 1), nn.Dropout(0.2), nn.LeakyReLU(0.2),
+                                  nn.Conv1d(hidden, out, 4, 2, 1), nn.Dropout(0.2), nn.LeakyReLU(0.2))
+        self.out_net = nn.Linear(out, out)
+
+    def forward(self, motion: torch.Tensor) -> torch.Tensor:
+        return self.out_net(self.main(motion.transpose(1, 2)).transpose(1, 2))  # (B, T // 4, out)
+
+
+class T2MMotionEncoder(nn.Module):
+    """(B, S, 512) movement features, (B,) step counts -> (B, 512) motion embedding (key ``motion_encoder``)."""
+
+    def __init__(self, input_size: int = 512, hidden: int = 1024, out: int = 512):
+        super().__init__()
+        self.input_emb = nn.Linear(input_size, hidden)
+        self.gru = nn.GRU(hidden, hidden, batch_first=True, bidirectional=True)
+        self.output_net = _bigru_head(hidden, out)
+        self.hidden = nn.Parameter(torch.zeros(2, 1, hidden))
+
+    def forward(self, movements: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
+        inputs = self.input_emb(movements)  # (B, S, hidden)
+        packed = pack_padded_sequence(inputs, steps.cpu(), batch_first=True, enforce_sorted=False)
+        _, last = self.gru(packed, self.hidden.repeat(1, len(inputs), 1).contiguous())  # (2, B, hidden)
+        return self.output_net(torch.cat([last[0], last[1]], dim=-1))  # (B, out)
+
+
+# -- files ----------------------------------------------------------------------------------------
+def official_dir() -> Path:
+    """Where ``data_download.sh t2m-evaluators`` puts the files: ``<data root>/t2m_evaluators``."""
+    return data_root() / "t2m_evaluators"
+
+
+def _required(folder: Path, dataset: str) -> list[Path]:
+    glove = folder / "glove"
+    return [folder / _FOLDER[dataset] / "text_mot_match" / "model" / "finest.tar", glove / "our_vab_data.npy",
+            glove / "our_vab_words.pkl", glove / "our_vab_idx.pkl"]
+
+
+def _normalisation_files(folder: Path, dataset: str) -> tuple[Path, Path] | None:
+    """The evaluator's mean/std: in the checkpoint folder's ``*/meta`` (the zip's layout), beside it as
+    ``<t2m|kit>_mean.npy``, or in the reference clips of ``data_download.sh sample``."""
+    name = _FOLDER[dataset]
+    candidates = sorted((folder / name).glob("*/meta/mean.npy"))
+    pairs = [(c, c.with_name("std.npy")) for c in candidates]
+    for root in (folder, reference_dir()):
+        if root is not None:
+            pairs.append((root / f"{name}_mean.npy", root / f"{name}_std.npy"))
+    return next(((m, s) for m, s in pairs if m.exists() and s.exists()), None)
+
+
+def official_files_present(dataset: str = "humanml3d", folder: str | Path | None = None) -> bool:
+    """True when the checkpoint, GloVe and the evaluator's mean/std are all there."""
+    folder = Path(folder) if folder else official_dir()
+    return all(p.exists() for p in _required(folder, dataset)) and _normalisation_files(folder, dataset) is not None
+
+
+# -- captions -> word vectors ---------------------------------------------------------------------
+def build_lexicon(captions_dir: str | Path) -> dict[str, str]:
+    """Surface word -> its most frequent ``word/POS`` token in a dataset's ``texts/*.txt`` files.
+
+    Only caption lines whose letter-words line up one to one with their tokens are counted.
+    """
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for path in sorted(Path(captions_dir).glob("*.txt")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            fields = line.split("#")
+            if len(fields) < 2:
+                continue
+            words, tokens = re.findall(r"[a-z]+", fields[0].replace("-", "").lower()), fields[1].split()
+            if len(words) == len(tokens) and all("/" in t for t in tokens):
+                for word, token in zip(words, tokens):
+                    counts[word][token] += 1
+    return {word: tokens.most_common(1)[0][0] for word, tokens in counts.items()}
+
+
+def tag_caption(text: str, lexicon: dict[str, str]) -> list[str]:
+    """A plain caption -> ``word/POS`` tokens via :func:`build_lexicon`'s table (unseen words: ``word/OTHER``)."""
+    return [lexicon.get(w, f"{w}/OTHER") for w in re.findall(r"[a-z]+", text.replace("-", "").lower())]
+
+
+# -- the evaluator --------------------------------------------------------------------------------
+class T2MEvaluator(nn.Module, Evaluator):
+    """The official evaluator behind the :class:`~motiongpt_lite.eval.evaluator.Evaluator` interface.
+
+    Args:
+        word_vectors: (V, 300) GloVe rows. word_ids: word -> row (must hold "sos", "eos", "unk").
+        mean, std: (D,) the evaluator's own normalisation. dataset: "humanml3d" or "kit".
+        lexicon: for tagging plain captions (:func:`build_lexicon`); empty tags every word OTHER.
+    """
+
+    name = "t2m"
+    embed_dim = 512
+
+    def __init__(self, word_vectors: np.ndarray, word_ids: dict[str, int], mean: np.ndarray, std: np.ndarray,
+                 dataset: str = "humanml3d", lexicon: dict[str, str] | None = None):
+        super().__init__()
+        if dataset not in _FOLDER:
+            raise ValueError(f"unknown dataset {dataset!r}; the official evaluators exist for 'humanml3d' and 'kit'.")
+        self.dataset, self.motion_dim = dataset, _DIM_POSE[dataset]
+        if np.shape(mean) != (self.motion_dim,) or np.shape(std) != (self.motion_dim,):
+            raise ValueError(f"the evaluator's mean/std have shapes {np.shape(mean)}, {np.shape(std)}; {dataset} "
+                             f"needs ({self.motion_dim},): use the files of that dataset's evaluator.")
+        missing = [w for w in ("sos", "eos", "unk") if w not in word_ids]
+        if missing:
+            raise ValueError(f"the GloVe vocabulary lacks {missing}; re-download it with {_DOWNLOAD}.")
+        self.word_vectors, self.word_ids, self.lexicon = np.asarray(word_vectors, np.float32), word_ids, lexicon or {}
+        self.vip = {word: category for category, words in VIP_WORDS.items() for word in words}
+        self.register_buffer("mean", torch.as_tensor(np.asarray(mean, np.float32)), persistent=False)
+        self.register_buffer("std", torch.as_tensor(np.asarray(std, np.float32)), persistent=False)
+        self.text_encoder = T2MTextEncoder()
+        self.movement_encoder = MovementEncoder(self.motion_dim - 4)
+        self.motion_encoder = T2MMotionEncoder()
+
+    @classmethod
+    def load(cls, folder: str | Path | None = None, dataset: str = "humanml3d",
+             captions_dir: str | Path | None = None) -> "T2MEvaluator":
+        """Load the downloaded evaluator (eval mode, CPU).
+
+        Args:
+            folder: default :func:`official_dir`.
+            dataset: "humanml3d" (folder ``t2m``) or "kit".
+            captions_dir: a dataset's ``texts`` folder to tag plain captions with (:func:`build_lexicon`).
+        Raises:
+            FileNotFoundError: a file is missing; the message names it and the download command.
+        """
+        folder = Path(folder) if folder else official_dir()
+        if dataset not in _FOLDER:
+            raise ValueError(f"unknown dataset {dataset!r}; the official evaluators exist for 'humanml3d' and 'kit'.")
+        missing = [str(p) for p in _required(folder, dataset) if not p.exists()]
+        stats = _normalisation_files(folder, dataset)
+        if missing or stats is None:
+            what = ", ".join(missing) if missing else f"{_FOLDER[dataset]}_mean.npy / _std.npy"
+            raise FileNotFoundError(f"the official T2M evaluator is incomplete ({what} not found); {_DOWNLOAD}, "
+                                    f"or set preset.eval.evaluator='ours'.")
+        glove = folder / "glove"
+        with open(glove / "our_vab_idx.pkl", "rb") as f:
+            word_ids = pickle.load(f)
+        lexicon = build_lexicon(captions_dir) if captions_dir and Path(captions_dir).is_dir() else {}
+        model = cls(np.load(glove / "our_vab_data.npy"), word_ids, np.load(stats[0]), np.load(stats[1]), dataset, lexicon)
+        checkpoint = torch.load(folder / _FOLDER[dataset] / "text_mot_match" / "model" / "finest.tar",
+                                map_location="cpu", weights_only=True)
+        for part in ("text_encoder", "movement_encoder", "motion_encoder"):
+            if part not in checkpoint:
+                raise ValueError(f"{folder} holds no {part!r} in finest.tar; it is not the T2M evaluator, {_DOWNLOAD}.")
+            getattr(model, part).load_state_dict(checkpoint[part])
+        return model.eval()
+
+    def _word(self, token: str) -> tuple[int, int]:
+        """A ``word/POS`` token -> (GloVe row, category index), the official vectoriser's rules."""
+        word, _, pos = token.partition("/")
+        if word not in self.word_ids:
+            return self.word_ids["unk"], POS_CATEGORIES.index("OTHER")
+        category = self.vip.get(word, pos if pos in POS_CATEGORIES else "OTHER")
+        return self.word_ids[word], POS_CATEGORIES.index(category)
+
+    @torch.no_grad()
+    def embed_texts(self, texts: Sequence[str], tokens: Sequence[Sequence[str]] | None = None,
+                    batch_size: int = 256) -> np.ndarray:
+        """(N, 512) embeddings; ``tokens`` (the dataset's ``word/POS`` lists) give the official input exactly,
+        else each text is tagged with the lexicon (see the module's "Paper vs code")."""
+        texts = _check_texts(texts)
+        if tokens is not None and len(tokens) != len(texts):
+            raise ValueError(f"got {len(tokens)} token lists for {len(texts)} texts; pass one per text or none.")
+        rows = [list(tokens[i]) if tokens is not None and tokens[i] else tag_caption(t, self.lexicon)
+                for i, t in enumerate(texts)]
+        self.eval()
+        chunks = []
+        for start in range(0, len(rows), batch_size):
+            coded = [[self._word(t) for t in ["sos/OTHER", *row[:MAX_TEXT_WORDS], "eos/OTHER"]]
+                     for row in rows[start:start + batch_size]]
+            text_len = torch.tensor([len(c) for c in coded])  # (B,)
+            ids = torch.full((len(coded), int(text_len.max())), self.word_ids["unk"], dtype=torch.long)  # (B, L)
+            pos = torch.zeros(len(coded), int(text_len.max()), len(POS_CATEGORIES))  # (B, L, 15)
+            for b, words in enumerate(coded):
+                ids[b, :len(words)] = torch.tensor([w for w, _ in words])
+                pos[b, torch.arange(len(words)), torch.tensor([p for _, p in words])] = 1.0
+            vectors = torch.from_numpy(self.word_vectors[ids.numpy()]).to(self.mean.device)  # (B, L, 300)
+            chunks.append(self.text_encoder(vectors, pos.to(self.mean.device), text_len))
+        return torch.cat(chunks).cpu().numpy()  # (N, 512)
+
+    @torch.no_grad()
+    def embed_motions(self, motions: Sequence[np.ndarray], batch_size: int = 256) -> np.ndarray:
+        """(N, 512) embeddings of raw (T_i, D) motions; the GRU runs over ``T_i // 4`` steps as in the protocol."""
+        motions = _check_motions(motions, self.motion_dim)
+        self.eval()
+        chunks = []
+        for start in range(0, len(motions), batch_size):
+            batch = [(torch.from_numpy(m).to(self.mean.device) - self.mean) / self.std
+                     for m in motions[start:start + batch_size]]
+            steps = torch.tensor([len(m) // UNIT_LENGTH for m in batch])  # (B,)
+            movements = self.movement_encoder(pad_motions(batch)[..., :-4])  # (B, S, 512) foot contacts dropped
+            chunks.append(self.motion_encoder(movements, steps))
+        return torch.cat(chunks).cpu().numpy()  # (N, 512)
