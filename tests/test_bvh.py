@@ -177,26 +177,30 @@ def test_other_frame_rates(cmu):
     assert len(bvh_to_joints(bvh, fps=25.0)) == int(993 / 4.8) + 1  # interpolated
 
 
+def _rename(text: str, rename) -> str:
+    """The BVH text with every ROOT/JOINT name passed through ``rename``."""
+    lines = []
+    for line in text.splitlines():
+        words = line.split()
+        lines.append(f"{words[0]} {rename(words[1])}" if words[:1] in (["ROOT"], ["JOINT"]) else line)
+    return "\n".join(lines)
+
+
 def test_cgspeed_names_and_custom_mappings_give_the_same_joints(cmu, cmu_text):
     text, joints = cmu_text["131_01"], cmu["131_01"][1]
     ours, cgspeed = CMU_MAPPINGS["cmu_131"], CMU_MAPPINGS["cmu_cgspeed"]
-    renamed = text
-    for smpl_name in ours:  # the two namings differ in place; go through placeholders to avoid clashes
-        if isinstance(ours[smpl_name], str):
-            renamed = renamed.replace(f"JOINT {ours[smpl_name]}\r", f"JOINT @{smpl_name}\r")
-    for smpl_name in ours:
-        if isinstance(ours[smpl_name], str):
-            renamed = renamed.replace(f"JOINT @{smpl_name}\r", f"JOINT {cgspeed[smpl_name]}\r")
-    np.testing.assert_allclose(bvh_to_joints(parse_bvh(renamed)), joints, atol=1e-12)
+    to_cgspeed = {ours[k]: cgspeed[k] for k in ours if isinstance(ours[k], str)}  # e.g. LeftShoulder -> LeftArm
+    renamed = parse_bvh(_rename(text, lambda name: to_cgspeed.get(name, name)))
+    np.testing.assert_allclose(bvh_to_joints(renamed), joints, atol=1e-12)
 
-    prefixed = parse_bvh(text.replace("JOINT ", "JOINT rig:").replace("ROOT ", "ROOT rig:"))
+    prefixed = parse_bvh(_rename(text, lambda name: f"rig:{name}"))
     mapping = {k: f"rig:{v}" if isinstance(v, str) else tuple(f"rig:{n}" for n in v) for k, v in ours.items()}
     np.testing.assert_allclose(bvh_to_joints(prefixed, mapping=mapping), joints, atol=1e-12)
 
 
 def test_mapping_errors_name_what_is_missing(cmu, cmu_text):
     bvh = cmu["131_01"][0]
-    prefixed = parse_bvh(cmu_text["131_01"].replace("JOINT ", "JOINT rig:"))
+    prefixed = parse_bvh(_rename(cmu_text["131_01"], lambda name: f"rig:{name}"))
     with pytest.raises(ValueError, match=r"not a CMU one we know.*'rig:LeftKnee'"):
         bvh_to_joints(prefixed)
     mapping = dict(CMU_MAPPINGS["cmu_131"], l_knee="LeftShin")

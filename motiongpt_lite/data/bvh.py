@@ -109,7 +109,8 @@ def _cmu_mapping(up_leg: str, leg: str, foot: str, toe: str, spine: str, spine1:
 
 
 CMU_MAPPINGS: dict[str, dict[str, JointSpec]] = {
-    "cmu_cgspeed": _cmu_mapping("UpLeg", "Leg", "Foot", "ToeBase", "Spine", "Spine1", "Neck1", "Arm", "ForeArm", "Hand"),
+    "cmu_cgspeed": _cmu_mapping("UpLeg", "Leg", "Foot", "ToeBase", "Spine", "Spine1", "Neck1", "Arm", "ForeArm",
+                                "Hand"),
     "cmu_131": _cmu_mapping("Hip", "Knee", "Ankle", "Toe", "Chest", "Chest2", "Neck", "Shoulder", "Elbow", "Wrist"),
 }
 
@@ -201,7 +202,8 @@ def _parse_joint(tokens: _Tokens, name: str, parent: int, end_site: bool, bvh: d
         tokens.take()
         line, count = tokens.line(), tokens.take()
         if not count.isdigit():
-            raise ValueError(f"BVH line {line}: CHANNELS of {name} must start with a count, got '{count}'; fix the file.")
+            raise ValueError(f"BVH line {line}: CHANNELS of {name} must start with a count, got '{count}'; "
+                             "fix the file.")
         for _ in range(int(count)):
             word = tokens.peek()
             if word is None or word.lower() not in _CHANNELS:
@@ -261,8 +263,8 @@ def parse_bvh(text: str) -> Bvh:
         number, line = rest.pop(0) if rest else (len(lines), "")
         label, _, value = line.partition(":")
         if label.strip().lower() != key:
-            raise ValueError(f"BVH line {number}: expected '{key.title()}: ...' after MOTION, found '{line.strip()[:40]}'; "
-                             "the MOTION header is malformed, re-export the file.")
+            raise ValueError(f"BVH line {number}: expected '{key.title()}: ...' after MOTION, found "
+                             f"'{line.strip()[:40]}'; the MOTION header is malformed, re-export the file.")
         header[key] = value.strip()
     try:
         num_frames, frame_time = int(header["frames"]), float(header["frame time"])
@@ -288,7 +290,8 @@ def parse_bvh(text: str) -> Bvh:
         motion = np.array(rows, dtype=np.float64).reshape(num_frames, num_channels)  # (F, C)
     except ValueError:
         number = next(n for (n, _), row in zip(rest, rows) if not _all_numbers(row))
-        raise ValueError(f"BVH line {number} holds something that is not a number; fix or re-export the file.") from None
+        raise ValueError(f"BVH line {number} holds something that is not a number; "
+                         "fix or re-export the file.") from None
     if not np.isfinite(motion).all():
         frame = int(np.flatnonzero(~np.isfinite(motion).all(axis=1))[0])
         raise ValueError(f"BVH frame {frame} holds NaN or inf values; clean the motion before importing it.")
@@ -379,7 +382,8 @@ def _pick(positions: np.ndarray, names: list[str], mapping: dict[str, JointSpec]
     columns = []
     for smpl_name in HUMANML3D.joint_names:
         spec = mapping[smpl_name]
-        columns.append(positions[:, [index[name] for name in ((spec,) if isinstance(spec, str) else spec)]].mean(axis=1))
+        names_here = (spec,) if isinstance(spec, str) else spec
+        columns.append(positions[:, [index[name] for name in names_here]].mean(axis=1))  # (F, 3)
     return np.stack(columns, axis=1)  # (F, 22, 3)
 
 
@@ -389,10 +393,11 @@ def _mapped_joints(bvh: Bvh, mapping: dict[str, JointSpec]) -> np.ndarray:
     Returns:
         (F, 22, 3) positions in the file's unit.
     """
-    rest = _pick(bvh_forward_kinematics(replace(bvh, motion=np.zeros((1, bvh.motion.shape[1])))), bvh.names, mapping)[0]
-    up = rest[HUMANML3D.joint_names.index("head")] - rest[0]  # pelvis -> head with every channel at 0
+    rest_pose = replace(bvh, motion=np.zeros((1, bvh.motion.shape[1])))  # every channel at 0
+    rest = _pick(bvh_forward_kinematics(rest_pose), bvh.names, mapping)[0]  # (22, 3)
+    up = rest[HUMANML3D.joint_names.index("head")] - rest[0]  # pelvis -> head
     if up[1] <= 0.5 * np.abs(up).max():
-        raise ValueError(f"in this file's rest pose the body points along {np.round(up / np.linalg.norm(up), 2).tolist()}, "
+        raise ValueError(f"in this file's rest pose the body points along {np.round(up / np.linalg.norm(up), 2)}, "
                          "not +Y; BVH files are Y-up by convention, re-export it with Y as the up axis.")
     joints = _pick(bvh_forward_kinematics(bvh), bvh.names, mapping)  # (F, 22, 3)
     lengths = HUMANML3D.bone_lengths(joints[0])
