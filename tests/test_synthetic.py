@@ -335,3 +335,12 @@ def test_caption_lines_and_mirrored_words():
     assert mirrored == "someone turns right, then walks in a counterclockwise circle."
     assert tag("the man jumps twice") == "the/DET man/NOUN jump/VERB twice/ADV"
     assert tag("someone does two jumps to the left") == "someone/PRON do/VERB two/NUM jump/NOUN to/ADP the/DET left/NOUN"
+
+
+@pytest.mark.parametrize("index", [1275, 1947])
+def test_half_turn_before_a_run_gives_finite_features(index):
+    """Regression: motions 1275 and 1947 of the `small` build (a 180-degree turn, then a run or jog) once came out
+    all NaN, because the facing vectors before and after the turn are opposite (qbetween's 0/0 case)."""
+    joints, labels, _ = generate_clip(1234, index)
+    assert labels["segments"][0]["action"] == "turn" and labels["segments"][0]["degrees"] == 180
+    assert np.isfinite(joints_to_features(joints.astype(np.float32))).all()
