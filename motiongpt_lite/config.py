@@ -242,8 +242,8 @@ INSTRUCT_SMALL = InstructConfig(steps=1000, batch_size=32, lr=1e-3, warmup_steps
 EVAL_TINY = EvalConfig(embed_dim=64, hidden=64, steps=150, batch_size=32, lr=1e-3, log_every=10, checkpoint_every=0,
                        replications=2, num_captions=64, diversity_pairs=30, multimodality_texts=4,
                        multimodality_repeats=4, multimodality_pairs=3)  # seconds on a CPU
-EVAL_SMALL = EvalConfig(embed_dim=128, hidden=128, steps=1500, batch_size=64, lr=1e-3, log_every=25,
-                        checkpoint_every=500, replications=5, num_captions=256, diversity_pairs=100,
+EVAL_SMALL = EvalConfig(embed_dim=128, hidden=128, steps=600, batch_size=64, lr=1e-3, log_every=25,
+                        checkpoint_every=200, replications=5, num_captions=256, diversity_pairs=100,
                         multimodality_texts=16, multimodality_repeats=10, multimodality_pairs=10)  # minutes on 2 CPU cores
 
 PRESETS: dict[str, Preset] = {

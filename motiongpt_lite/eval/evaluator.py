@@ -30,26 +30,28 @@ import os
 import re
 from abc import ABC, abstractmethod
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence
+from torch.nn.utils.rnn import pack_padded_sequence, pad_sequence
 
 from motiongpt_lite.config import EvalConfig, Preset, get_preset, run_dir
 from motiongpt_lite.data.dataset import MotionSplit, MotionTextDataset, collate_motion_text, load_split
 from motiongpt_lite.eval.motion_metrics import fid, matching_metrics
 from motiongpt_lite.runtime import seed_everything
 from motiongpt_lite.training import fit, make_accelerator
+from motiongpt_lite.vq.train import dataset_dir
 
-__all__ = ["Evaluator", "RetrievalEvaluator", "caption_words", "build_vocabulary", "info_nce", "evaluator_step",
-           "evaluator_dir", "train_evaluator", "evaluator_for", "ground_truth_pairs", "ground_truth_metrics",
-           "UNIT_LENGTH"]
+__all__ = ["Evaluator", "RetrievalEvaluator", "caption_words", "build_vocabulary", "check_texts", "check_motions",
+           "one_cpu_thread", "info_nce", "evaluator_step", "evaluator_dir", "train_evaluator", "evaluator_for",
+           "ground_truth_pairs", "ground_truth_metrics", "UNIT_LENGTH"]
 
 UNIT_LENGTH = 4  # frames per step of the motion encoders (two stride-2 convolutions), as the T2M evaluator
 PAD, UNK = "<pad>", "<unk>"  # vocabulary ids 0 and 1
@@ -93,6 +95,23 @@ class Evaluator(ABC):
         """
 
 
+@contextmanager
+def one_cpu_thread(device: torch.device | str = "cpu") -> Iterator[None]:
+    """Run torch on one CPU thread inside the block (restored after); no effect on a GPU.
+
+    The encoders' GRUs take many small steps, and two threads fight over them: on the 2-core CPU of
+    this project, while other processes ran (load 4-15), one tiny training step took 0.04 s on one
+    thread and 0.26-3.2 s on two (tiny preset: 15 s against 126 s).
+    """
+    threads = torch.get_num_threads()
+    if torch.device(device).type == "cpu":
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 # -- text ---------------------------------------------------------------------------------------
 def caption_words(text: str) -> list[str]:
     """Lower-case words of a caption: runs of letters ("A man's left-hand wave." -> a, man, s, left, hand, wave)."""
@@ -112,7 +131,8 @@ def build_vocabulary(captions: Sequence[str], min_count: int = 1) -> list[str]:
     return [PAD, UNK] + sorted((w for w, n in counts.items() if n >= min_count), key=lambda w: (-counts[w], w))
 
 
-def _check_texts(texts: Sequence[str]) -> list[str]:
+def check_texts(texts: Sequence[str]) -> list[str]:
+    """The captions as a list; raises a clear error for a bare string, an empty list or a caption without words."""
     if isinstance(texts, str):
         raise TypeError("texts must be a list of captions, not one string; wrap it: embed_texts([text]).")
     texts = list(texts)
@@ -124,7 +144,8 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
     return texts
 
 
-def _check_motions(motions: Sequence[np.ndarray], motion_dim: int) -> list[np.ndarray]:
+def check_motions(motions: Sequence[np.ndarray], motion_dim: int) -> list[np.ndarray]:
+    """The motions as float32 (T, D) arrays; raises a clear error for a wrong width, fewer than 4 frames or NaN."""
     if isinstance(motions, np.ndarray) and motions.ndim == 2:
         raise TypeError("motions must be a list of (T, D) arrays, not one array; wrap it: embed_motions([motion]).")
     motions = [np.asarray(m, dtype=np.float32) for m in motions]
@@ -139,15 +160,6 @@ def _check_motions(motions: Sequence[np.ndarray], motion_dim: int) -> list[np.nd
         if not np.isfinite(motion).all():
             raise ValueError(f"motion {i} contains NaN or inf; check the generated or loaded features.")
     return motions
-
-
-def pad_motions(motions: Sequence[torch.Tensor]) -> torch.Tensor:
-    """Zero-pad (T_i, D) motions to (B, T_max + 4, D): at least 4 zero frames after every motion, so the
-    convolutions see the same neighbours whichever batch a motion is embedded in."""
-    padded = motions[0].new_zeros(len(motions), max(len(m) for m in motions) + UNIT_LENGTH, motions[0].shape[-1])
-    for row, motion in enumerate(motions):
-        padded[row, :len(motion)] = motion
-    return padded  # (B, T_max + 4, D)
 
 
 # -- our evaluator ------------------------------------------------------------------------------
@@ -197,7 +209,7 @@ class RetrievalEvaluator(nn.Module, Evaluator):
 
     def tokenize(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Captions -> (B, L) word ids padded with 0 and (B,) lengths; unknown words get ``<unk>``."""
-        ids = [[self.word_ids.get(w, 1) for w in caption_words(t)] for t in _check_texts(texts)]
+        ids = [[self.word_ids.get(w, 1) for w in caption_words(t)] for t in check_texts(texts)]
         text_len = torch.tensor([len(row) for row in ids])  # (B,)
         padded = torch.zeros(len(ids), int(text_len.max()), dtype=torch.long)  # (B, L)
         for row, words in enumerate(ids):
@@ -233,21 +245,26 @@ class RetrievalEvaluator(nn.Module, Evaluator):
                     batch_size: int = 256) -> np.ndarray:
         """(N, E) embeddings of N captions (``tokens`` is ignored: we read the words of the text, so ground-truth
         and generated captions are treated alike). Raises ValueError for a caption without words."""
-        texts = _check_texts(texts)
+        texts = check_texts(texts)
         self.eval()
-        chunks = [self.encode_text(*self.tokenize(texts[i:i + batch_size])) for i in range(0, len(texts), batch_size)]
+        with one_cpu_thread(self.mean.device):
+            chunks = [self.encode_text(*self.tokenize(texts[i:i + batch_size]))
+                      for i in range(0, len(texts), batch_size)]
         return torch.cat(chunks).cpu().numpy()  # (N, E)
 
     @torch.no_grad()
     def embed_motions(self, motions: Sequence[np.ndarray], batch_size: int = 256) -> np.ndarray:
         """(N, E) embeddings of N raw (T_i, D) motions, normalised here with the dataset's Mean/Std."""
-        motions = _check_motions(motions, self.motion_dim)
+        motions = check_motions(motions, self.motion_dim)
         self.eval()
         chunks = []
-        for i in range(0, len(motions), batch_size):
-            batch = [(torch.from_numpy(m).to(self.mean.device) - self.mean) / self.std for m in motions[i:i + batch_size]]
-            motion_len = torch.tensor([len(m) for m in batch])  # (B,)
-            chunks.append(self.encode_motion(pad_motions(batch), motion_len))
+        with one_cpu_thread(self.mean.device):
+            for i in range(0, len(motions), batch_size):
+                batch = [(torch.from_numpy(m).to(self.mean.device) - self.mean) / self.std
+                         for m in motions[i:i + batch_size]]
+                motion_len = torch.tensor([len(m) for m in batch])  # (B,)
+                motion = pad_sequence(batch, batch_first=True)  # (B, T_max, D) zeros after each motion
+                chunks.append(self.encode_motion(motion, motion_len))  # (B, E)
         return torch.cat(chunks).cpu().numpy()  # (N, E)
 
     def config(self) -> dict[str, Any]:
@@ -283,7 +300,8 @@ class RetrievalEvaluator(nn.Module, Evaluator):
                                     "train one with motiongpt_lite.eval.evaluator.train_evaluator(preset).")
         info = json.loads((folder / "evaluator.json").read_text(encoding="utf-8"))
         if info.get("format") != FORMAT:
-            raise ValueError(f"{folder / 'evaluator.json'} is not a motiongpt_lite evaluator; retrain it with train_evaluator.")
+            raise ValueError(f"{folder / 'evaluator.json'} is not a motiongpt_lite evaluator; "
+                             "retrain it with train_evaluator.")
         model = cls(info["vocabulary"], np.array(info["mean"], np.float32), np.array(info["std"], np.float32),
                     info["embed_dim"], info["width"], info["dataset"])
         model.load_state_dict(load_file(str(folder / "model.safetensors")))
@@ -335,7 +353,8 @@ def _dataset_name(data_dir: Path) -> str:
 
 def _run_config(cfg: EvalConfig, preset: Preset, data_dir: Path) -> dict[str, Any]:
     """The settings a trained evaluator depends on (changing any of them retrains it)."""
-    knobs = {k: v for k, v in asdict(cfg).items() if k in ("embed_dim", "hidden", "temperature", "steps", "batch_size", "lr")}
+    trained_on = ("embed_dim", "hidden", "temperature", "steps", "batch_size", "lr")
+    knobs = {k: v for k, v in asdict(cfg).items() if k in trained_on}
     return {"eval": knobs, "seed": preset.seed, "data": str(data_dir), "max_frames": preset.data.max_frames,
             "min_frames": preset.data.min_frames}
 
@@ -364,8 +383,6 @@ def train_evaluator(preset: Preset | str | None = None, data_dir: str | Path | N
     Raises:
         ValueError: a checkpoint in the folder from other settings (pass resume=False or another out_dir).
     """
-    from motiongpt_lite.vq.train import dataset_dir  # the dataset the whole pipeline uses
-
     preset = preset if isinstance(preset, Preset) else get_preset(preset)
     cfg = cfg or preset.eval
     data_dir = Path(data_dir) if data_dir else dataset_dir(preset)
@@ -378,23 +395,27 @@ def train_evaluator(preset: Preset | str | None = None, data_dir: str | Path | N
             return RetrievalEvaluator.load(folder)
     dataset = _dataset_name(data_dir)
     split = load_split(data_dir, "train", dataset=dataset, min_frames=preset.data.min_frames)
+    if not (np.isfinite(split.normalizer.mean).all() and np.isfinite(split.normalizer.std).all()):
+        raise ValueError(f"{data_dir}/Mean.npy or Std.npy contains NaN or inf; rebuild the dataset's statistics "
+                         "(motiongpt_lite.data.normalization.compute_mean_std over its finite clips).")
     seed_everything(preset.seed)
     model = RetrievalEvaluator(build_vocabulary([c.text for clip in split.clips for c in clip.captions]),
                                split.normalizer.mean, split.normalizer.std, cfg.embed_dim, cfg.hidden,
                                "embedded" if "embedded" in data_dir.name else dataset)
     pairs = MotionTextDataset(split, unit_length=UNIT_LENGTH, max_frames=preset.data.max_frames, seed=preset.seed)
     accelerator = make_accelerator("no", preset.device)
-    history = fit(model, pairs, lambda m, batch: evaluator_step(m, batch, cfg.temperature), steps=cfg.steps,
-                  batch_size=min(cfg.batch_size, len(pairs)), lr=cfg.lr, seed=preset.seed,
-                  warmup_steps=min(100, cfg.steps // 10), decay="cosine", min_lr_ratio=0.1, grad_clip=1.0,
-                  log_every=cfg.log_every, checkpoint_path=folder / "checkpoint.safetensors",
-                  checkpoint_every=cfg.checkpoint_every, resume=resume, stop_after=stop_after,
-                  extra={"config": run}, collate_fn=collate_motion_text, accelerator=accelerator,
-                  progress=progress, desc=f"evaluator {preset.name}")
+    with one_cpu_thread(accelerator.device):
+        history = fit(model, pairs, lambda m, batch: evaluator_step(m, batch, cfg.temperature), steps=cfg.steps,
+                      batch_size=min(cfg.batch_size, len(pairs)), lr=cfg.lr, seed=preset.seed,
+                      warmup_steps=min(100, cfg.steps // 10), decay="cosine", min_lr_ratio=0.1, grad_clip=1.0,
+                      log_every=cfg.log_every, checkpoint_path=folder / "checkpoint.safetensors",
+                      checkpoint_every=cfg.checkpoint_every, resume=resume, stop_after=stop_after,
+                      extra={"config": run}, collate_fn=collate_motion_text, accelerator=accelerator,
+                      progress=progress, desc=f"evaluator {preset.name}")
     model = accelerator.unwrap_model(model).cpu().eval()
     model.history = history
     if accelerator.is_main_process:
-        done = history[-1]["step"] if history else 0
+        done = cfg.steps if stop_after is None else min(cfg.steps, stop_after)
         model.save(folder, {"config": run, "step": done, "history": history})
     return model
 
@@ -407,18 +428,16 @@ def evaluator_for(preset: Preset | str | None = None, progress: bool = True) -> 
     if it is not yet; "auto": the official one when the preset's dataset is HumanML3D and the files of
     ``bash data_download.sh t2m-evaluators`` are present, else ours (saying why).
     """
-    from motiongpt_lite.eval.t2m import T2MEvaluator, official_files_present
-    from motiongpt_lite.vq.train import dataset_dir
+    from motiongpt_lite.eval.t2m import T2MEvaluator, official_files_present  # t2m builds on this module
 
     preset = preset if isinstance(preset, Preset) else get_preset(preset)
     choice = preset.eval.evaluator
     if choice not in ("auto", "ours", "t2m"):
         raise ValueError(f"preset.eval.evaluator is {choice!r}; choose 'auto', 'ours' or 't2m'.")
     data_dir = dataset_dir(preset)
-    real = data_dir.name.lower() if "embedded" not in data_dir.name else "embedded"
     if choice == "t2m":
         return T2MEvaluator.load(dataset=_dataset_name(data_dir), captions_dir=data_dir / "texts")
-    if choice == "auto" and real == "humanml3d":
+    if choice == "auto" and data_dir.name.lower() == "humanml3d":
         if official_files_present("humanml3d"):
             return T2MEvaluator.load(dataset="humanml3d", captions_dir=data_dir / "texts")
         print("[eval] the official T2M evaluator is not downloaded (`bash data_download.sh t2m-evaluators`); "

@@ -8,6 +8,10 @@
     glove/our_vab_data.npy                (V, 300) GloVe vectors of the evaluator's vocabulary
     glove/our_vab_words.pkl, our_vab_idx.pkl   its words, and word -> row
 
+and the evaluator's own normalisation comes from ``t2m_mean.npy`` / ``t2m_std.npy`` (``bash
+data_download.sh sample``, sha256-checked; ``kit_mean.npy`` / ``kit_std.npy`` for KIT-ML), or from
+``t2m/Comp_v6_KLD01/meta/mean.npy`` / ``std.npy`` when the checkpoint zip brought them.
+
 The architecture, rebuilt here from its published description (module names follow the
 checkpoint's keys, so its state dicts load unchanged):
 
@@ -46,10 +50,10 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from motiongpt_lite.config import data_root, reference_dir
-from motiongpt_lite.eval.evaluator import UNIT_LENGTH, Evaluator, _check_motions, _check_texts, pad_motions
+from motiongpt_lite.eval.evaluator import UNIT_LENGTH, Evaluator, check_motions, check_texts
 
-__all__ = ["T2MEvaluator", "T2MTextEncoder", "MovementEncoder", "T2MMotionEncoder", "POS_CATEGORIES",
-           "VIP_WORDS", "official_dir", "official_files_present", "build_lexicon", "tag_caption", "MAX_TEXT_WORDS"]
+__all__ = ["T2MEvaluator", "T2MTextEncoder", "MovementEncoder", "T2MMotionEncoder", "POS_CATEGORIES", "VIP_WORDS",
+           "official_dir", "official_files_present", "build_lexicon", "tag_caption", "pad_motions", "MAX_TEXT_WORDS"]
 
 MAX_TEXT_WORDS = 20  # words kept per caption (plus sos and eos)
 POS_CATEGORIES = ("VERB", "NOUN", "DET", "ADP", "NUM", "AUX", "PRON", "ADJ", "ADV",
@@ -68,6 +72,7 @@ VIP_WORDS = {  # words whose category replaces their part of speech (HumanML3D's
 }
 _FOLDER = {"humanml3d": "t2m", "kit": "kit"}  # dataset -> checkpoint folder
 _DIM_POSE = {"humanml3d": 263, "kit": 251}
+_META = {"humanml3d": "Comp_v6_KLD01", "kit": "Comp_v6_KLD005"}  # the T2M generator runs whose meta/ hold mean/std
 _DOWNLOAD = "run `bash data_download.sh t2m-evaluators` (and `bash data_download.sh sample` for t2m_mean/std)"
 
 
@@ -125,6 +130,15 @@ class T2MMotionEncoder(nn.Module):
         return self.output_net(torch.cat([last[0], last[1]], dim=-1))  # (B, out)
 
 
+def pad_motions(motions: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Zero-pad (T_i, D) normalised motions to (B, T_max + 4, D). At least 3 zero frames after each motion give
+    its last ``T_i // 4`` movement steps exactly what the protocol's padding to 196 frames gives them."""
+    padded = motions[0].new_zeros(len(motions), max(len(m) for m in motions) + UNIT_LENGTH, motions[0].shape[-1])
+    for row, motion in enumerate(motions):
+        padded[row, :len(motion)] = motion
+    return padded  # (B, T_max + 4, D)
+
+
 # -- files ----------------------------------------------------------------------------------------
 def official_dir() -> Path:
     """Where ``data_download.sh t2m-evaluators`` puts the files: ``<data root>/t2m_evaluators``."""
@@ -138,14 +152,13 @@ def _required(folder: Path, dataset: str) -> list[Path]:
 
 
 def _normalisation_files(folder: Path, dataset: str) -> tuple[Path, Path] | None:
-    """The evaluator's mean/std: in the checkpoint folder's ``*/meta`` (the zip's layout), beside it as
-    ``<t2m|kit>_mean.npy``, or in the reference clips of ``data_download.sh sample``."""
+    """The evaluator's mean/std, first found of: ``<t2m|kit>_mean.npy`` / ``_std.npy`` in the reference clips of
+    ``data_download.sh sample`` (sha256-checked) or beside the checkpoints, then the checkpoint zip's own
+    ``<t2m|kit>/Comp_v6_KLD01|Comp_v6_KLD005/meta/mean.npy`` / ``std.npy``."""
     name = _FOLDER[dataset]
-    candidates = sorted((folder / name).glob("*/meta/mean.npy"))
-    pairs = [(c, c.with_name("std.npy")) for c in candidates]
-    for root in (folder, reference_dir()):
-        if root is not None:
-            pairs.append((root / f"{name}_mean.npy", root / f"{name}_std.npy"))
+    pairs = [(root / f"{name}_mean.npy", root / f"{name}_std.npy") for root in (reference_dir(), folder) if root]
+    meta = folder / name / _META[dataset] / "meta"
+    pairs.append((meta / "mean.npy", meta / "std.npy"))
     return next(((m, s) for m, s in pairs if m.exists() and s.exists()), None)
 
 
@@ -238,16 +251,21 @@ class T2MEvaluator(nn.Module, Evaluator):
             word_ids = pickle.load(f)
         lexicon = build_lexicon(captions_dir) if captions_dir and Path(captions_dir).is_dir() else {}
         model = cls(np.load(glove / "our_vab_data.npy"), word_ids, np.load(stats[0]), np.load(stats[1]), dataset, lexicon)
-        checkpoint = torch.load(folder / _FOLDER[dataset] / "text_mot_match" / "model" / "finest.tar",
-                                map_location="cpu", weights_only=True)
+        path = folder / _FOLDER[dataset] / "text_mot_match" / "model" / "finest.tar"
+        try:
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError:  # non-tensor extras in the file the user downloaded (trusted, as the GloVe pickles)
+            checkpoint = torch.load(path, map_location="cpu", weights_only=False)
         for part in ("text_encoder", "movement_encoder", "motion_encoder"):
             if part not in checkpoint:
                 raise ValueError(f"{folder} holds no {part!r} in finest.tar; it is not the T2M evaluator, {_DOWNLOAD}.")
             getattr(model, part).load_state_dict(checkpoint[part])
         return model.eval()
 
-    def _word(self, token: str) -> tuple[int, int]:
-        """A ``word/POS`` token -> (GloVe row, category index), the official vectoriser's rules."""
+    def vectorize(self, token: str) -> tuple[int, int]:
+        """A ``word/POS`` token -> (GloVe row, index in ``POS_CATEGORIES``) by the official vectoriser's rules:
+        a word without a vector is ``unk``/OTHER; a listed "very important" word takes its list's category;
+        an unknown tag is OTHER."""
         word, _, pos = token.partition("/")
         if word not in self.word_ids:
             return self.word_ids["unk"], POS_CATEGORIES.index("OTHER")
@@ -259,7 +277,7 @@ class T2MEvaluator(nn.Module, Evaluator):
                     batch_size: int = 256) -> np.ndarray:
         """(N, 512) embeddings; ``tokens`` (the dataset's ``word/POS`` lists) give the official input exactly,
         else each text is tagged with the lexicon (see the module's "Paper vs code")."""
-        texts = _check_texts(texts)
+        texts = check_texts(texts)
         if tokens is not None and len(tokens) != len(texts):
             raise ValueError(f"got {len(tokens)} token lists for {len(texts)} texts; pass one per text or none.")
         rows = [list(tokens[i]) if tokens is not None and tokens[i] else tag_caption(t, self.lexicon)
@@ -267,7 +285,7 @@ class T2MEvaluator(nn.Module, Evaluator):
         self.eval()
         chunks = []
         for start in range(0, len(rows), batch_size):
-            coded = [[self._word(t) for t in ["sos/OTHER", *row[:MAX_TEXT_WORDS], "eos/OTHER"]]
+            coded = [[self.vectorize(t) for t in ["sos/OTHER", *row[:MAX_TEXT_WORDS], "eos/OTHER"]]
                      for row in rows[start:start + batch_size]]
             text_len = torch.tensor([len(c) for c in coded])  # (B,)
             ids = torch.full((len(coded), int(text_len.max())), self.word_ids["unk"], dtype=torch.long)  # (B, L)
@@ -282,7 +300,7 @@ class T2MEvaluator(nn.Module, Evaluator):
     @torch.no_grad()
     def embed_motions(self, motions: Sequence[np.ndarray], batch_size: int = 256) -> np.ndarray:
         """(N, 512) embeddings of raw (T_i, D) motions; the GRU runs over ``T_i // 4`` steps as in the protocol."""
-        motions = _check_motions(motions, self.motion_dim)
+        motions = check_motions(motions, self.motion_dim)
         self.eval()
         chunks = []
         for start in range(0, len(motions), batch_size):
