@@ -51,11 +51,10 @@ def dataset_dir(preset: Preset) -> Path:
         if (folder / "Mean.npy").exists():
             return folder
         print(f"[vq] {folder} not found; using the embedded dataset instead (see `bash data_download.sh`).")
-    folder = embedded_dir(preset)
-    if not (folder / "Mean.npy").exists():
-        from motiongpt_lite.data.synthetic import build_embedded_dataset
+    from motiongpt_lite.data.synthetic import build_embedded_dataset
 
-        build_embedded_dataset(folder, preset=preset.name)
+    folder = embedded_dir(preset)
+    build_embedded_dataset(folder, preset=preset.name)  # returns at once for a finished build of this generator
     return folder
 
 

@@ -41,7 +41,7 @@ from motiongpt_lite.data.synthetic.captions import caption_line, describe, mirro
 
 __all__ = ["build_embedded_dataset", "generate_clip", "clip_rng", "held_out", "GENERATOR_VERSION", "HELD_OUT"]
 
-GENERATOR_VERSION = "1"  # bump when a change alters generated files, so old builds are not reused
+GENERATOR_VERSION = "2"  # bump when a change alters generated files, so old builds are not reused (2: no NaN half turns)
 # Parameter combinations that never appear in train or val: a test of generalisation to new
 # combinations of known words. Closed under mirroring (a combination's mirror image is listed too).
 HELD_OUT = (
@@ -198,6 +198,10 @@ def build_embedded_dataset(out_dir: str | os.PathLike, num_motions: int | None =
         existing = json.loads(info_path.read_text(encoding="utf-8"))
         if existing == info:
             return _summary(out_dir, info, 0.0, skipped=True)
+        if existing.get("generator_version") != GENERATOR_VERSION:
+            raise ValueError(f"{out_dir} was built by generator version {existing.get('generator_version')} and this "
+                             f"is version {GENERATOR_VERSION}; rebuild it with `motiongpt-lite data build --overwrite` "
+                             "(and retrain what was trained on it).")
         raise ValueError(f"{out_dir} holds another build ({existing}); pass overwrite=True (--overwrite) or choose another folder.")
     if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:
         raise ValueError(f"{out_dir} is not empty and holds no finished build; pass overwrite=True (--overwrite) or choose another folder.")
