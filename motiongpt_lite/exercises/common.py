@@ -13,7 +13,7 @@ def correct(exercise: str) -> None:
     print(f"Exercise {exercise}: correct ✓")
 
 
-def run_check(exercise: str, check: Callable[[], None]) -> bool:
+def run_check(exercise: str, check: Callable[[], None]) -> None:
     """Run one checker cell; an unsolved exercise gets a one-line message instead of a traceback.
 
     A checker cell reads ``run_check("N.M", lambda: check_exercise_N_M(answer, ...))``. In a student
@@ -24,13 +24,10 @@ def run_check(exercise: str, check: Callable[[], None]) -> bool:
     Args:
         exercise: the exercise number, e.g. ``"2.1"``.
         check: a function calling the exercise's checker with the learner's answer.
-    Returns:
-        True when the checker ran (the answer is correct), False when the exercise is not done yet.
+    Returns nothing, so that the cell shows only the verdict line (nbval compares it).
     """
     try:
         check()
     except (NotImplementedError, NameError) as err:
         print(f"Exercise {exercise}: {NOT_DONE} ({type(err).__name__}: {err}). "
               "Write your solution in the cell above, run it, then run this cell again.")
-        return False
-    return True

@@ -31,7 +31,7 @@ def check_exercise_6_1(length_prompt: Callable) -> None:
              [t for t in family if "{seconds}" in t and "{frames}" not in t][:1] + \
              [t for t in family if "{seconds}" in t and "{frames}" in t][:1]
     for template in chosen:
-        for num_codes, rate, fps in ((12, 4, 20.0), (49, 4, 20.0), (10, 4, 12.5), (7, 8, 20.0)):
+        for num_codes, rate, fps in ((12, 4, 20.0), (49, 4, 20.0), (11, 4, 12.5), (7, 8, 20.0)):
             want = fill(template, fps, caption="a man jumps.", frames=tokens_to_frames(num_codes, rate))
             got = length_prompt(template, "a man jumps.", num_codes, rate, fps)
             assert isinstance(got, str), f"length_prompt should return the prompt as a string, got {type(got).__name__}."
