@@ -1,0 +1,181 @@
+"""The playground (motiongpt_lite.playground) without a browser: the app builds its five tabs around a
+tiny untrained MotionGPT, every action returns a plotly animation and the numbers the model was asked
+for, buttons and uploads reach the actions, and bad input (an empty prompt, a non-BVH upload, a .npy of
+the wrong shape) ends as a readable message on the tab instead of an exception."""
+from __future__ import annotations
+
+import dataclasses
+import io
+from datetime import datetime, timezone
+from pathlib import Path
+
+import ipywidgets as widgets
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+import torch
+
+from motiongpt_lite.api import MotionGPT
+from motiongpt_lite.config import get_preset
+from motiongpt_lite.data.bvh import load_bvh
+from motiongpt_lite.data.normalization import Normalizer
+from motiongpt_lite.lm.model import MotionLM
+from motiongpt_lite.playground import TABS, Playground, Shown, read_upload, seconds_to_frames
+from motiongpt_lite.vq.model import VQVAE
+from motiongpt_lite.vq.tokenize import MotionTokenizer
+
+CMU = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cmu_bvh" / "131_03.bvh"
+NUM_CODES = 16
+CAPTIONS = ["a person walks forward.", "a man jumps up.", "someone waves a hand.", "a person turns around."]
+
+
+@pytest.fixture(scope="module")
+def gpt(tmp_path_factory) -> MotionGPT:
+    """An untrained micro model: T5 with one layer, a 16-code VQ-VAE, at most 32 frames (8 tokens)."""
+    preset = get_preset("tiny")
+    lm_cfg = dataclasses.replace(preset.lm, d_model=32, d_ff=64, d_kv=8, num_layers=1, num_heads=2)
+    lm = MotionLM.build(lm_cfg, NUM_CODES, CAPTIONS, cache_dir=tmp_path_factory.mktemp("tokenizer"), seed=0)
+    torch.manual_seed(0)
+    vq = VQVAE(dataclasses.replace(preset.vq, width=32, depth=1, num_codes=NUM_CODES, code_dim=16)).eval()
+    normalizer = Normalizer(np.zeros(263, np.float32), np.full(263, 0.1, np.float32))
+    return MotionGPT(lm, MotionTokenizer(vq, normalizer), max_frames=32, max_caption_tokens=6)
+
+
+@pytest.fixture(scope="module")
+def clips() -> dict:
+    rng = np.random.default_rng(0)
+    return {f"clip{i}": (0.05 * rng.normal(size=(n, 263)).astype(np.float32), [f"caption {i} a", f"caption {i} b"])
+            for i, n in enumerate((24, 30))}
+
+
+@pytest.fixture()
+def app(gpt, clips) -> Playground:
+    return Playground(gpt, clips, bvh_files=[CMU] if CMU.exists() else [])
+
+
+def _status(app: Playground, tab: str) -> str:
+    return app.tabs[tab].status.value
+
+
+def _check_motion(shown: Shown, frames: int) -> None:
+    assert not shown.error, shown.message
+    assert isinstance(shown.figure, go.Figure) and len(shown.figure.frames) == frames
+    assert shown.result.joints.shape == (frames, 22, 3) and np.isfinite(shown.result.joints).all()
+
+
+def test_the_app_has_five_tabs_and_lists_the_clips(app):
+    assert isinstance(app.widget, widgets.Tab) and len(app.widget.children) == 5
+    assert [app.widget.get_title(i) for i in range(5)] == list(TABS)
+    for dropdown in app._dropdowns:  # Motion -> text, Complete, In-between
+        assert [value for _, value in dropdown.options] == ["clip0", "clip1"]
+        assert dropdown.options[0][0] == "clip0 · caption 0 a"
+
+
+def test_seconds_to_frames_rounds_and_clamps():
+    assert seconds_to_frames(2.3, 20.0, 4, 196) == 46  # ceil(46 / 4) = 12 tokens
+    assert seconds_to_frames(0.01, 20.0, 4, 196) == 4  # at least one token
+    assert seconds_to_frames(60.0, 20.0, 4, 196) == 196
+    with pytest.raises(ValueError, match="not positive"):
+        seconds_to_frames(0.0, 20.0, 4, 196)
+
+
+def test_generate_gives_the_asked_length_and_shows_the_tokens(app):
+    shown = app.generate("a person walks forward.", seconds=0.9)  # 18 frames -> 5 tokens
+    _check_motion(shown, 18)
+    assert len(shown.result.code_idx) == 5 and "18 frames" in shown.message and "5 tokens" in shown.message
+    assert str(shown.result.code_idx.tolist()) in shown.message
+    assert "18 frames" in _status(app, "Text → motion")
+    first, again = (app.generate("a man jumps up.", seconds=1.0, sample=True, seed=3) for _ in range(2))
+    assert first.result.code_idx.tolist() == again.result.code_idx.tolist()  # seeded sampling repeats
+
+
+def test_caption_shows_the_real_captions_beside_the_models(app, clips):
+    shown = app.caption("clip1")
+    _check_motion(shown, 30)
+    assert isinstance(shown.result.text, str) and shown.captions == ("caption 1 a", "caption 1 b")
+    status = _status(app, "Motion → text")
+    assert "real captions" in status and "caption 1 b" in status and "caption:" in status
+
+
+def test_uploaded_features_and_joints_are_captioned(app, clips):
+    buffer = io.BytesIO()
+    np.save(buffer, clips["clip0"][0])
+    _check_motion(app.caption_upload("mine.npy", buffer.getvalue()), 24)
+    joints = app.generate("a person walks forward.", seconds=1.0).result.joints  # (20, 22, 3)
+    buffer = io.BytesIO()
+    np.save(buffer, joints)
+    shown = app.caption_upload("joints.npy", buffer.getvalue())
+    _check_motion(shown, 19)  # features have one frame fewer than joints
+    assert "joints (20, 22, 3)" in shown.message
+
+
+@pytest.mark.parametrize("name, content, words", [
+    ("wrong.npy", np.zeros((10, 12), np.float32), "shape (10, 12)"),
+    ("junk.npy", b"\x93NOT really numpy", "not a numpy array file"),
+    ("notes.txt", b"hello", "neither a .npy nor a .bvh"),
+    ("fake.bvh", b"\x00\x01\x02PNG binary junk", "not a BVH file"),
+])
+def test_bad_uploads_give_a_readable_message(app, name, content, words):
+    if isinstance(content, np.ndarray):
+        buffer = io.BytesIO()
+        np.save(buffer, content)
+        content = buffer.getvalue()
+    shown = app.caption_upload(name, content)
+    assert shown.error and shown.figure is None and words in shown.message
+    status = _status(app, "Motion → text")
+    assert words in status and "Traceback" not in status and "#b00020" in status  # shown in red
+
+
+def test_errors_never_raise(app):
+    assert "prompt is empty" in app.generate("   ").message
+    assert "not positive" in app.generate("a man jumps up.", seconds=float("nan")).message
+    assert "unknown clip" in app.caption("nope").message
+    assert "share between 0 and 1" in app.complete("clip0", given=1.5).message
+    assert "too few" in app.inbetween("clip0", keep=0.45).message
+    assert Playground(app.gpt).caption(None).message.startswith("ValueError: there are no clips")
+
+
+def test_complete_writes_the_rest_of_the_clip(app):
+    shown = app.complete("clip1", given=0.5)  # 30 frames: 16 given (4 tokens), 14 written (4 tokens)
+    _check_motion(shown, 30)
+    assert len(shown.result.code_idx[shown.result.generated]) == 4 and "given 16 frames" in shown.message
+    assert "mean joint distance" in shown.message and "nan" not in shown.message
+    status = _status(app, "Complete")
+    quiet = app.complete("clip1", given=0.25, show=False)  # computes without touching the tab
+    assert not quiet.error and _status(app, "Complete") == status
+
+
+def test_inbetween_keeps_both_ends_and_writes_the_middle(app, gpt, clips):
+    shown = app.inbetween("clip1", keep=0.25, seconds=0.5)  # keep 8 frames (2 tokens) each end; middle 10 frames
+    result = shown.result
+    assert not shown.error, shown.message
+    assert len(result.code_idx[result.generated]) == 3 and len(result.code_idx) == 2 + 3 + 2
+    features = clips["clip1"][0]
+    assert result.code_idx[:2].tolist() == gpt.motion_tokenizer.encode(features[:8]).tolist()
+    assert result.code_idx[-2:].tolist() == gpt.motion_tokenizer.encode(features[-8:]).tolist()
+    assert isinstance(shown.figure, go.Figure)
+
+
+def test_buttons_and_uploads_reach_the_actions(app, clips):
+    text_tab = app.tabs["Text → motion"].box
+    button = next(w for w in text_tab.children if isinstance(w, widgets.Button))
+    button.click()
+    assert "tokens (greedy)" in _status(app, "Text → motion")
+    upload = next(w for w in app.tabs["BVH"].box.children if isinstance(w, widgets.FileUpload))
+    upload.value = ({"name": "broken.bvh", "type": "", "size": 5, "content": memoryview(b"HELLO"),
+                     "last_modified": datetime.now(timezone.utc)},)
+    assert read_upload(upload) == ("broken.bvh", b"HELLO")
+    assert "not a BVH file" in _status(app, "BVH")
+
+
+def test_a_cmu_bvh_clip_is_imported_captioned_and_listed(app, gpt):
+    if not CMU.exists():
+        pytest.skip(f"CMU clip not found at {CMU}; the BVH import is tested against the real file only")
+    shown = app.import_bvh(CMU.name, CMU.read_bytes())
+    _check_motion(shown, gpt.max_frames)  # 9.2 s -> cut to the model's 32 frames
+    bvh = load_bvh(CMU)
+    seconds = (bvh.num_frames - 1) * bvh.frame_time
+    assert f"{bvh.num_frames} frames at 120 fps = {seconds:.1f} s" in shown.message
+    assert "cut to the first 32" in shown.message and "caption:" in shown.message
+    assert all("bvh:131_03" in [v for _, v in d.options] for d in app._dropdowns)
+    assert not app.complete("bvh:131_03", given=0.5).error  # the imported clip works in the other tabs
