@@ -242,7 +242,7 @@ def _stub(source: str, exercise: Exercise, later_code: str, where: str) -> str:
     lines = source.splitlines()
     out, last = [], 0
     for begin, end, indent, text in _solution_blocks(source, where):
-        what = text or _what_to_write(lines, begin, end, indent, "\n".join(lines[end + 1:]) + later_code)
+        what = text or _what_to_write(lines, begin, end, indent, "\n".join([*lines[end + 1:], later_code]))
         message = f"Exercise {exercise.number}: {what}" + (f" — {exercise.title}" if exercise.title else "")
         out += lines[last:begin]
         out += [f"{indent}# Your solution here: replace the line below with your code.",
@@ -382,11 +382,14 @@ def progress(notebook_dir: str | Path = ".", run: bool = False, preset: str = "t
         raise FileNotFoundError(f"{folder} is not a folder; pass the folder that holds your notebooks.")
     statuses = []
     for path in _notebooks(folder):
-        nb = _read(path)
-        if run and find_exercises(nb, path.name):
-            print(f"running {path.name} at preset {preset} ...", file=sys.stderr, flush=True)
-            nb = execute_notebook(nb, cwd=folder, preset=preset)
-        statuses += notebook_progress(nb, path.name)
+        try:
+            nb = _read(path)
+            if run and find_exercises(nb, path.name):
+                print(f"running {path.name} at preset {preset} ...", file=sys.stderr, flush=True)
+                nb = execute_notebook(nb, cwd=folder, preset=preset)
+            statuses += notebook_progress(nb, path.name)
+        except ValueError as error:  # a notebook that is not valid JSON, or whose markers do not pair up
+            statuses.append(ExerciseStatus(path.name, "-", "", "error", str(error)))
     return statuses
 
 
@@ -434,7 +437,8 @@ def lint_notebook(path: str | Path) -> list[str]:
     it calls; the Colab badge points at this notebook's own path; at least two exercises; each has a
     solution cell with balanced markers and one checker cell ``run_check("N.M", lambda:
     check_exercise_N_M(...))``, tagged ``nbval-check-output`` and stored with the single output
-    ``Exercise N.M: correct ✓``; every other output stripped.
+    ``Exercise N.M: correct ✓`` and an execution count (nbval compares only cells whose count is set);
+    every other output stripped.
 
     Returns:
         One sentence per problem; empty when the notebook is clean.
@@ -483,9 +487,10 @@ def lint_notebook(path: str | Path) -> list[str]:
         expected = [{"name": "stdout", "output_type": "stream", "text": f"Exercise {ex.number}: correct ✓\n"}]
         stored = [{**o, "text": "".join(o["text"]) if isinstance(o.get("text"), list) else o.get("text")}
                   for o in cell.get("outputs", [])]
-        if stored != expected or cell.get("execution_count") is not None:
-            problems.append(f"{label}, cell {index}: store exactly one output, the stdout line "
-                            f"'Exercise {ex.number}: correct ✓', with execution_count null.")
+        if stored != expected or not isinstance(cell.get("execution_count"), int):
+            problems.append(f"{label}, cell {index}: store exactly one output, the stdout line 'Exercise {ex.number}: "
+                            "correct ✓', and an execution_count (nbval fails a stored output with a null count as "
+                            "'unrun reference cell has outputs').")
         if not {function, "run_check"} <= imported:
             problems.append(f"{label}: the setup cell must import run_check and {function} from motiongpt_lite.exercises.")
     dirty = [i for i in code if i not in checks and (cells[i].get("outputs") or cells[i].get("execution_count"))]

@@ -85,7 +85,7 @@ def colab_setup(use_drive: bool = False, cuda_available: Callable[[], bool] | No
         reason = f"already set in {PRESET_ENV}"
     else:
         os.environ[PRESET_ENV] = "base" if gpu else "small"
-        reason = "a CUDA GPU is present" if gpu else "no CUDA GPU (Runtime > Change runtime type adds one)"
+        reason = "a CUDA GPU is present" if gpu else "no CUDA GPU; Runtime > Change runtime type adds one"
     chosen = {PRESET_ENV: os.environ[PRESET_ENV]}
     print(f"colab_setup: preset {chosen[PRESET_ENV]!r} ({reason})")
     if use_drive:

@@ -282,9 +282,9 @@ def check_exercise_4_3(prediction: str, text_model, num_old: int, num_codes: int
     small, large = mass(num_codes), mass(4 * num_codes)
     ratio = large / small
     measured = "same" if 0.9 < ratio < 1.1 else "larger" if ratio > 1 else "smaller"
-    print(f"mass on motion words: K={num_codes}: {small:.4f}, 4K={4 * num_codes}: {large:.4f} (x{ratio:.2f})")
     assert str(prediction).strip().lower() == measured, (
-        f"prediction {prediction!r} is not what happens; every new word gets the same logit a -- how does "
+        f"prediction {prediction!r} is not what happens (mass on motion words: K={num_codes}: {small:.4f}, "
+        f"4K={4 * num_codes}: {large:.4f}); every new word gets the same logit a -- how does "
         "n e^a / (Z + n e^a) change with n?")
     _correct("4.3")
 
@@ -335,9 +335,9 @@ def check_exercise_5_3(prediction: str, knob_lm, reference_lm, items: list, cfg)
             return float(pretrain_step(lm.model.eval(), batch)[0])
 
     knob, reference = t2m_loss(knob_lm), t2m_loss(reference_lm)
-    print(f"held-out text->motion loss: without motion tasks {knob:.2f}, with them {reference:.2f}")
     measured = "higher" if knob > 1.2 * reference else "lower" if knob < reference / 1.2 else "about the same"
     assert str(prediction).strip().lower() == measured, (
-        f"prediction {prediction!r} is not what happened; which task would ever make the output head score a "
+        f"prediction {prediction!r} is not what happened (held-out text->motion loss without motion tasks "
+        f"{knob:.2f}, with them {reference:.2f}); which task would ever make the output head score a "
         "motion code as the next token?")
     _correct("5.3")
