@@ -205,7 +205,7 @@ LM_SMALL = LMConfig(
     text_vocab_size=1000, d_model=128, d_ff=256, d_kv=32, num_layers=3, num_heads=4,  # about 1.3M parameters
     feed_forward_proj="gated-gelu", tie_embeddings=False, dropout=0.1,
     max_source_len=96, max_target_len=96,
-    steps=1500, batch_size=32, lr=2e-3, warmup_steps=100, log_every=25, checkpoint_every=500,  # minutes on 2 CPU cores
+    steps=1200, batch_size=32, lr=2e-3, warmup_steps=100, log_every=25, checkpoint_every=400,  # minutes on 2 CPU cores
 )
 LM_BASE = LMConfig(
     model="google/flan-t5-base", tokenizer="google/flan-t5-base",  # falls back to a config T5 + trained tokenizer offline
@@ -235,14 +235,14 @@ VQ_BASE = VQConfig(
 # Instruction tuning per preset: a short fine-tune on a CPU for tiny / small, the defaults on one GPU.
 INSTRUCT_TINY = InstructConfig(steps=150, batch_size=16, lr=2e-3, warmup_steps=15, log_every=10, checkpoint_every=0,
                                max_source_len=128, max_target_len=96)  # seconds on a CPU
-INSTRUCT_SMALL = InstructConfig(steps=1000, batch_size=32, lr=1e-3, warmup_steps=50, log_every=25,
-                                checkpoint_every=250, max_source_len=128, max_target_len=96)  # minutes on 2 CPU cores
+INSTRUCT_SMALL = InstructConfig(steps=800, batch_size=32, lr=1e-3, warmup_steps=50, log_every=25,
+                                checkpoint_every=200, max_source_len=128, max_target_len=96)  # minutes on 2 CPU cores
 
 # Evaluation per preset: the paper's protocol everywhere; on a CPU a smaller evaluator, fewer runs and captions.
 EVAL_TINY = EvalConfig(embed_dim=64, hidden=64, steps=150, batch_size=32, lr=1e-3, log_every=10, checkpoint_every=0,
                        replications=2, num_captions=64, diversity_pairs=30, multimodality_texts=4,
                        multimodality_repeats=4, multimodality_pairs=3)  # seconds on a CPU
-EVAL_SMALL = EvalConfig(embed_dim=128, hidden=128, steps=600, batch_size=64, lr=1e-3, log_every=25,
+EVAL_SMALL = EvalConfig(embed_dim=128, hidden=128, steps=400, batch_size=64, lr=1e-3, log_every=25,
                         checkpoint_every=200, replications=5, num_captions=256, diversity_pairs=100,
                         multimodality_texts=16, multimodality_repeats=10, multimodality_pairs=10)  # minutes on 2 CPU cores
 
