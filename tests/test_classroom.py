@@ -335,6 +335,10 @@ def test_student_copy_runs_with_every_exercise_not_done(path):
     checker cells print "Exercise N.M: not done yet", and no other cell fails.
     """
     pytest.importorskip("nbclient")
+    if path.name.startswith("08_"):
+        pytest.skip("nbclient waits out its whole cell timeout after each playground action that redraws an ipywidgets "
+                    "Output (measured: 4 cells x the timeout, kernel idle); nbval runs notebook 08 itself in this suite, "
+                    "and its student copy is checked by the stub and lint tests above")
     solution = json.loads(path.read_text())
     student = student_notebook(solution, path.name)
     exercises = find_exercises(solution, path.name)  # same cells; the copy has no markers left to find
