@@ -9,6 +9,7 @@ Commands:
     pretrain     motion-language pretraining of T5                           (notebook 05)
     instruct     instruction tuning on the paper's task families              (notebook 06)
     evaluate     the paper's metrics and semantic accuracy of the tuned model (notebook 07)
+    gallery      test captions -> motions as filmstrips with their semantic verdicts (README)
     bench        speed and memory benchmarks: `bench vq`, `bench lm`
     student      write the student copies of the notebooks (solutions become stubs)   (classroom)
     progress     which exercises of a learner's notebooks are done                  (notebook 00)
@@ -35,6 +36,18 @@ def _cmd_evaluate(args) -> None:
     from motiongpt_lite.pipeline import run
 
     run(get_preset(args.preset), stages=["evaluate"], redo=True)
+
+
+def _cmd_gallery(args) -> None:
+    from motiongpt_lite.api import MotionGPT
+    from motiongpt_lite.pipeline import GALLERY_MARK, write_gallery
+
+    out = Path(args.out)
+    page = out / "gallery.md"
+    if page.exists() and GALLERY_MARK not in page.read_text() and not args.force:
+        sys.exit(f"{page} was not written by `motiongpt-lite gallery`; choose another --out or pass --force.")
+    preset = get_preset(args.preset)
+    print(f"[gallery] written to {write_gallery(MotionGPT.from_preset(preset), preset, out)}")
 
 
 def _cmd_data_build(args) -> None:
@@ -158,6 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", help=f"one of {presets} (default: $MOTIONGPT_LITE_PRESET or small)")
     p.set_defaults(func=_cmd_evaluate)
 
+    p = sub.add_parser("gallery", help="test captions -> motions as filmstrips with their semantic verdicts (after `run`)")
+    p.add_argument("--preset", default=None, help="preset of the trained model (default: MOTIONGPT_LITE_PRESET or small)")
+    p.add_argument("--out", default="docs/gallery", help="folder for gallery.md and its images (default: docs/gallery)")
+    p.add_argument("--force", action="store_true", help="write even over a gallery.md this command did not write")
+    p.set_defaults(func=_cmd_gallery)
     p = sub.add_parser("bench", help="print speed and memory numbers on the present device")
     p.add_argument("what", choices=["vq", "lm"], help="the motion tokenizer or the language model")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")

@@ -171,6 +171,8 @@ class EvalConfig:
     multimodality_texts: int = 100  # captions generated several times for MultiModality (paper: 100)
     multimodality_repeats: int = 30  # generations per such caption (paper: 30)
     multimodality_pairs: int = 10  # pairs among them (paper: 10)
+    # Prompt following (ours, embedded set): semantic checks of motions made from test captions, per decoding
+    prompt_captions: int = 120  # labelled whole test motions whose first caption is turned into motion
 
 
 @dataclass(frozen=True)
@@ -241,7 +243,7 @@ INSTRUCT_SMALL = InstructConfig(steps=800, batch_size=32, lr=1e-3, warmup_steps=
 # Evaluation per preset: the paper's protocol everywhere; on a CPU a smaller evaluator, fewer runs and captions.
 EVAL_TINY = EvalConfig(embed_dim=64, hidden=64, steps=150, batch_size=32, lr=1e-3, log_every=10, checkpoint_every=0,
                        replications=2, num_captions=64, diversity_pairs=30, multimodality_texts=4,
-                       multimodality_repeats=4, multimodality_pairs=3)  # seconds on a CPU
+                       multimodality_repeats=4, multimodality_pairs=3, prompt_captions=24)  # seconds on a CPU
 EVAL_SMALL = EvalConfig(embed_dim=128, hidden=128, steps=400, batch_size=64, lr=1e-3, log_every=25,
                         checkpoint_every=200, replications=5, num_captions=256, diversity_pairs=100,
                         multimodality_texts=16, multimodality_repeats=10, multimodality_pairs=10)  # minutes on 2 CPU cores

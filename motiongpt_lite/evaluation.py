@@ -50,20 +50,33 @@ from motiongpt_lite.data.features import features_to_joints
 from motiongpt_lite.eval.motion_metrics import ade, fde, matching_metrics, multimodality, summarize_runs
 from motiongpt_lite.eval.semantic import SemanticReport, caption_accuracy, semantic_accuracy
 from motiongpt_lite.eval.text_metrics import caption_metrics
-from motiongpt_lite.vq.tokenize import evaluate_split
+from motiongpt_lite.vq.tokenize import MotionTokenizer, evaluate_split, whole_motions
 
 if TYPE_CHECKING:
     from motiongpt_lite.api import MotionGPT, MotionResult
     from motiongpt_lite.eval.evaluator import Evaluator
 
-__all__ = ["EvaluationReport", "evaluate", "PAPER", "INBETWEEN_GIVEN", "COMPLETION_CLIPS"]
+__all__ = ["EvaluationReport", "evaluate", "REAL_CLIPS", "real_motion_captions", "DECODINGS", "TARGETS", "tokenizer_fidelity", "TOKENIZER_CLIPS", "PAPER", "INBETWEEN_GIVEN", "COMPLETION_CLIPS"]
 
 # MotionGPT's HumanML3D results (the paper's tables), measured with the official T2M evaluator.
 PAPER: dict[str, float] = {"t2m_r_precision_top1": 0.492, "t2m_fid": 0.232, "t2m_mm_dist": 3.096,
                            "m2t_bleu_4": 12.47, "m2t_cider": 29.2, "vq_mpjpe_mm": 55.8}
 INBETWEEN_GIVEN = 0.25  # share of the motion given at each end for in-betweening (the middle half is generated)
 COMPLETION_CLIPS = 64  # most clips for prediction and in-betweening (the API generates those one clip at a time)
+ATTRIBUTES_SHOWN = ("action", "side", "direction", "count", "speed", "all")
 UNIT = 4  # real motions are cropped to whole motion tokens (4 frames), as the T2M loader crops them
+# Decoding strategies whose generations meet the semantic checks (prompt following); the first is the API's default.
+DECODINGS: dict[str, dict[str, Any]] = {
+    "greedy (API default)": {},
+    "sampled, T = 1": {"do_sample": True},
+    "sampled, T = 0.7, top-k 20": {"do_sample": True, "temperature": 0.7, "top_k": 20},
+}
+# What "the model does what it is asked" means at `small` (issue 12): attribute -> lowest acceptable share.
+TARGETS: dict[str, float] = {
+    "t2m_action": 0.90, "t2m_side": 0.90, "t2m_direction": 0.90, "t2m_count": 0.60, "t2m_two_actions": 0.70,
+    "m2t_action": 0.90, "m2t_side": 0.90, "r_precision_ratio": 0.85, "t2m_free_greedy_closed": 0.95,
+}
+TARGET_MAX = {"t2m_fid": 0.05}  # lower is better
 EMPTY_CAPTION = "nothing"  # stands in for an empty generated caption (the evaluator needs a word; counted as malformed)
 
 
@@ -80,6 +93,9 @@ class EvaluationReport:
         captions: ``bleu_1``, ``bleu_4``, ``rouge_l`` (in [0, 1]) and ``cider`` (in [0, 10]) of the generated captions.
         completion: ``{"prediction": ..., "inbetween": ...}``, each ``ade_mm``, ``fde_mm`` and ``clips``.
         reconstruction: the motion tokenizer's ``mpjpe_mm``, ``pa_mpjpe_mm``, ... on the split.
+        prompt_following: semantic checks of motions generated from labelled test captions without a length
+            (the reference protocol), one report per entry of ``DECODINGS``, then the default decoding split into
+            ``"... seen combinations"`` and ``"... held-out combinations"`` (the generator's ``HELD_OUT``).
         semantic: ``"motions (real)"``, ``"motions (generated)"``, ``"captions (real)"``, ``"captions
             (generated)"`` -> SemanticReport (empty without labels).
         well_formed: per task, the share of outputs parsed without a flag.
@@ -97,6 +113,7 @@ class EvaluationReport:
     completion: dict[str, dict[str, float]]
     reconstruction: dict[str, float]
     semantic: dict[str, SemanticReport] = field(default_factory=dict)
+    prompt_following: dict[str, SemanticReport] = field(default_factory=dict)
     well_formed: dict[str, float] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -115,7 +132,32 @@ class EvaluationReport:
                    "vq_mpjpe_mm": self.reconstruction["mpjpe_mm"]}
         if "motions (generated)" in self.semantic:
             numbers["t2m_semantic_action"] = self.semantic["motions (generated)"].overall.get("action", float("nan"))
+        numbers.update(self.targets()[0])
         return {name: round(float(value), 3) for name, value in numbers.items()}
+
+    def targets(self) -> tuple[dict[str, float], dict[str, bool]]:
+        """The prompt-following numbers of ``TARGETS`` / ``TARGET_MAX`` (where measured) and whether each is met.
+
+        t2m_*: the API's default decoding, no length given; t2m_two_actions: clips of two actions whose motion
+        shows both; m2t_*: generated captions; r_precision_ratio: R@1 of generated motions over real ones.
+        """
+        values: dict[str, float] = {}
+        default = self.prompt_following.get(next(iter(DECODINGS)))
+        if default is not None:
+            values.update({f"t2m_{a}": default.overall[a] for a in ("action", "side", "direction", "count")
+                           if a in default.overall})
+            if "two actions" in default.per_action:
+                values["t2m_two_actions"] = default.per_action["two actions"]["action"]
+        captions = self.semantic.get("captions (generated)")
+        if captions is not None:
+            values.update({f"m2t_{a}": captions.overall[a] for a in ("action", "side") if a in captions.overall})
+        gen, real = self.text_to_motion["generated"], self.text_to_motion["real"]
+        values["r_precision_ratio"] = gen["r_precision_top1"][0] / max(real["r_precision_top1"][0], 1e-9)
+        values["t2m_fid"] = gen["fid"][0]
+        if "text_to_motion_free_greedy_closed" in self.well_formed:
+            values["t2m_free_greedy_closed"] = self.well_formed["text_to_motion_free_greedy_closed"]
+        met = {k: (v >= TARGETS[k]) if k in TARGETS else (v <= TARGET_MAX[k]) for k, v in values.items()}
+        return values, met
 
     def table(self) -> str:
         """Markdown: text-to-motion and motion-to-text rows beside the paper's, then the other tasks."""
@@ -158,6 +200,23 @@ class EvaluationReport:
             for name, rep in self.semantic.items():
                 cells = [f"{rep.overall[a]:.3f}" if a in rep.overall else "" for a in columns]
                 lines.append(f"| {name} | " + " | ".join(cells) + f" | {rep.counts.get('overall', 0)} |")
+        if self.prompt_following:
+            lines += ["", "**Prompt following** (motions from the first caption of labelled test motions, no length "
+                      "given; share of motions that pass each semantic check)", "",
+                      "| decoding | " + " | ".join(ATTRIBUTES_SHOWN) + " | two actions: both shown | n |",
+                      "|---" * (len(ATTRIBUTES_SHOWN) + 3) + "|"]
+            for name, rep in self.prompt_following.items():
+                two = rep.per_action.get("two actions", {}).get("action")
+                lines.append(f"| {name} | " + " | ".join(f"{rep.overall[a]:.3f}" if a in rep.overall else ""
+                                                          for a in ATTRIBUTES_SHOWN)
+                             + f" | {'' if two is None else f'{two:.3f}'} | {rep.counts.get('overall', 0)} |")
+            first = self.prompt_following[next(iter(DECODINGS))]
+            lines += ["", f"Per action, {next(iter(DECODINGS))}:", "", first.table()]
+            values, met = self.targets()
+            lines += ["", "**Targets** (issue 12, `small`)", "", "| measure | value | target | met |", "|---|---|---|---|"]
+            for name, value in values.items():
+                goal = f">= {TARGETS[name]}" if name in TARGETS else f"<= {TARGET_MAX[name]}"
+                lines.append(f"| {name} | {value:.3f} | {goal} | {'yes' if met[name] else 'no'} |")
         lines += ["", "**Well-formed outputs**: " + ", ".join(f"{k} {v:.3f}" for k, v in self.well_formed.items())]
         lines += [f"- {note}" for note in ["Numbers are only comparable with models measured by the same evaluator "
                                            "on the same data; the paper's rows are there for scale, not comparison.",
@@ -341,6 +400,114 @@ def _semantic(clips: list[MotionClip], t2m_first: tuple, captions: list[str], m2
     return report
 
 
+def _prompt_following(gpt: "MotionGPT", clips: list[MotionClip], preset: Preset, seed: int, fps: float,
+                      progress: bool) -> tuple[dict[str, SemanticReport], float]:
+    """Semantic checks of motions made from the first caption of labelled whole test motions, per decoding.
+
+    No length is given (the reference evaluates text-to-motion this way): the model decides how long the
+    motion is. Returns the reports and the share of free greedy outputs (no constraints at all) that close
+    one well-formed motion span.
+    """
+    from motiongpt_lite.data.synthetic import held_out
+    from motiongpt_lite.lm.pretrain import text_to_motion_report
+    from motiongpt_lite.lm.templates import fill, templates
+
+    chosen = [c for c in clips if c.labels and "#" not in c.id][:preset.eval.prompt_captions]
+    if not chosen:
+        return {}, float("nan")
+    captions, labels = [c.captions[0].text for c in chosen], [c.labels for c in chosen]
+    still = np.zeros((2 * UNIT, 22, 3))  # a motion the model failed to write fails every check
+    reports, default = {}, next(iter(DECODINGS))
+    for name, options in DECODINGS.items():
+        results = gpt.text_to_motion(captions, **options, **({"seed": seed} if options.get("do_sample") else {}))
+        joints = [r.joints if r.has_motion else still for r in results]
+        reports[name] = semantic_accuracy(joints, labels, fps)
+        if name == default:
+            for part, keep in (("seen", False), ("held-out", True)):
+                rows = [i for i, label in enumerate(labels) if held_out(label) == keep]
+                if rows:
+                    reports[f"{default}, {part} combinations"] = semantic_accuracy(
+                        [joints[i] for i in rows], [labels[i] for i in rows], fps)
+        _log(progress, f"prompt following, {name}: action {reports[name].overall['action']:.3f}")
+    prompts = [fill(templates("text_to_motion")[0], caption=c) for c in captions]
+    free = text_to_motion_report(gpt.lm, captions, gpt.max_codes, constrained=False, prompts=prompts)
+    return reports, free["well_formed"]
+
+
+# Real motion capture beside the embedded set (``../shared/data`` or ``data_download.sh sample``): file -> the
+# actions a caption of it may name (CMU 131_01/131_02 "start, walk, stop"; 131_03 "start, hop, stop").
+REAL_CLIPS: dict[str, frozenset[str]] = {
+    "humanml3d_reference/new_joint_vecs/000000.npy": frozenset({"kick"}),
+    "cmu_bvh/131_01.bvh": frozenset({"walk"}), "cmu_bvh/131_02.bvh": frozenset({"walk"}),
+    "cmu_bvh/131_03.bvh": frozenset({"hop", "jump"}),
+}
+
+
+def real_motion_captions(gpt: "MotionGPT", root=None) -> list[dict[str, Any]]:
+    """Caption the real clips of ``REAL_CLIPS`` that are present; does each caption name the right action?
+
+    Args:
+        gpt: the model (HumanML3D features, 20 fps).
+        root: the folder holding ``humanml3d_reference/`` and ``cmu_bvh/``; default the one of
+            ``motiongpt_lite.config.reference_dir()``.
+    Returns:
+        one dict per clip found: ``clip``, ``caption``, ``expected`` (sorted action names) and ``ok``.
+    """
+    from pathlib import Path
+
+    from motiongpt_lite.config import reference_dir
+    from motiongpt_lite.data.bvh import bvh_to_features, load_bvh
+    from motiongpt_lite.eval.semantic import named_actions
+
+    if root is None:
+        found = reference_dir()
+        if found is None:
+            return []
+        root = found.parent
+    rows = []
+    for name, expected in REAL_CLIPS.items():
+        path = Path(root) / name
+        if not path.exists():
+            continue
+        features = bvh_to_features(load_bvh(path)) if path.suffix == ".bvh" else np.load(path)
+        caption = gpt.motion_to_text(np.asarray(features, np.float32)[:gpt.max_frames]).text
+        rows.append({"clip": name, "caption": caption, "expected": sorted(expected),
+                     "ok": bool(named_actions(caption) & expected)})
+    return rows
+
+
+TOKENIZER_CLIPS = 300  # labelled whole test motions checked by tokenizer_fidelity
+
+
+def tokenizer_fidelity(tokenizer: MotionTokenizer, data_dir, split: str = "test", max_clips: int = TOKENIZER_CLIPS,
+                       fps: float = 20.0) -> dict[str, SemanticReport]:
+    """Does a motion still do what its label says after the motion tokenizer? (notebooks 02-03, the vq stage)
+
+    MPJPE averages over every joint and frame, so a wave whose wrist oscillation is smoothed away costs
+    little MPJPE and is no longer a wave. Here each labelled whole motion of the split goes through
+    ``tokenizer.reconstruct`` and both the original and the reconstruction meet the semantic checks of
+    :mod:`motiongpt_lite.eval.semantic`: the reconstruction's rates are the ceiling of everything the
+    language model can generate, and the originals' rates (1.0 on the embedded set) show the checks hold.
+
+    Args:
+        tokenizer: a trained motion tokenizer.
+        data_dir: a dataset folder with ``labels/<id>.json`` (the embedded set).
+        split: which split's whole motions.
+        max_clips: the first this many labelled whole motions.
+        fps: frames per second of the dataset.
+    Returns:
+        ``{"real": report, "reconstructed": report}``; empty when the split has no labels.
+    """
+    clips = [c for c in whole_motions(data_dir, split) if c.labels][:max_clips]
+    if not clips:
+        return {}
+    labels = [c.labels for c in clips]
+    real = [np.asarray(features_to_joints(np.asarray(c.motion, np.float32))) for c in clips]  # (T, J, 3) each
+    recon = [np.asarray(features_to_joints(tokenizer.reconstruct(np.asarray(c.motion, np.float32)).numpy()))
+             for c in clips]
+    return {"real": semantic_accuracy(real, labels, fps), "reconstructed": semantic_accuracy(recon, labels, fps)}
+
+
 def evaluate(gpt: "MotionGPT", evaluator: "Evaluator", preset: Preset | str | None = None, split: str = "test",
              progress: bool = True, *, seed: int | None = None, completion_clips: int = COMPLETION_CLIPS
              ) -> EvaluationReport:
@@ -401,6 +568,12 @@ def evaluate(gpt: "MotionGPT", evaluator: "Evaluator", preset: Preset | str | No
         notes.append("no semantic accuracy: the dataset has no labels/<id>.json (only the embedded set has them).")
     reconstruction = evaluate_split(gpt.motion_tokenizer, folder, split, max_clips=len(m2t_clips))
     seconds["semantic_and_reconstruction"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    following, closed = _prompt_following(gpt, clips, preset, seed, data.fps, progress)
+    if following:
+        well_formed["text_to_motion_free_greedy_closed"] = closed
+    seconds["prompt_following"] = time.perf_counter() - start
     _log(progress, f"done in {sum(seconds.values()):.1f} s")
     settings = {"seed": seed, "replications": preset.eval.replications, "clips": len(clips),
                 "t2m_pairs": min(preset.eval.num_captions or len(clips), len(clips)), "m2t_clips": len(m2t_clips),
@@ -412,4 +585,5 @@ def evaluate(gpt: "MotionGPT", evaluator: "Evaluator", preset: Preset | str | No
     return EvaluationReport(preset=preset.name, evaluator=evaluator.name, dataset=folder.name, split=split,
                             text_to_motion=t2m, motion_to_text=m2t, captions=scores, completion=completion,
                             reconstruction={k: float(v) for k, v in reconstruction.items()}, semantic=semantic,
+                            prompt_following=following,
                             well_formed=well_formed, settings=settings, notes=notes)

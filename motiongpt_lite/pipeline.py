@@ -29,12 +29,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+import numpy as np
+
 from motiongpt_lite.config import Preset, get_preset, run_dir
 
 if TYPE_CHECKING:
     from motiongpt_lite.api import MotionGPT
 
-__all__ = ["run", "trained_model", "STAGES"]
+__all__ = ["run", "trained_model", "write_gallery", "STAGES"]
 
 DEMO_CLIPS = 3  # held-out captions animated at the end of a run
 EVAL_CAPTIONS = 64  # held-out captions used to count well-formed text->motion outputs
@@ -76,13 +78,24 @@ def stage_data(preset: Preset, out: Path) -> dict:
 
 
 def stage_vq(preset: Preset, out: Path) -> dict:
-    """Train (or resume) the motion tokenizer, then measure it as the paper's table 8."""
+    """Train (or resume) the motion tokenizer, then measure it as the paper's table 8, and with the semantic
+    checks (does a reconstructed wave still wave?)."""
+    from motiongpt_lite.evaluation import tokenizer_fidelity
     from motiongpt_lite.vq.tokenize import evaluate_reference, evaluate_split
     from motiongpt_lite.vq.train import dataset_dir, train_vq
 
     tokenizer = train_vq(preset).tokenizer
     held_out = evaluate_split(tokenizer, dataset_dir(preset), "test")
     result = {f"test_{k}": round(v, 3) for k, v in held_out.items()}
+    fidelity = tokenizer_fidelity(tokenizer, dataset_dir(preset))
+    if fidelity:  # the embedded set: per-action semantic checks of the reconstructions, table in vq_fidelity.md
+        recon = fidelity["reconstructed"]
+        result.update({f"recon_semantic_{k}": round(v, 3) for k, v in recon.overall.items()})
+        worst = min(recon.per_action, key=lambda a: recon.per_action[a]["action"])
+        result["recon_worst_action"] = f"{worst} {recon.per_action[worst]['action']:.2f}"
+        (out / "vq_fidelity.md").write_text("# Semantic checks of the motion tokenizer's reconstructions (test split)\n\n"
+                                            f"## reconstructed\n\n{recon.table()}\n\n"
+                                            f"## real motions\n\n{fidelity['real'].table()}\n")
     real = evaluate_reference(tokenizer)
     if real is not None:
         result.update({f"real_clips_{k}": round(v, 3) for k, v in real.items()})
@@ -163,6 +176,7 @@ def stage_demo(preset: Preset, out: Path) -> dict:
     from motiongpt_lite import viz
     from motiongpt_lite.api import MotionGPT
     from motiongpt_lite.data.dataset import load_split
+    from motiongpt_lite.evaluation import real_motion_captions
     from motiongpt_lite.vq.train import dataset_dir
 
     gpt = MotionGPT.from_preset(preset)
@@ -179,8 +193,67 @@ def stage_demo(preset: Preset, out: Path) -> dict:
         warnings.simplefilter("ignore")
         clip = load_split(dataset_dir(preset), "test", dataset="embedded").clips[0]
     caption = gpt.motion_to_text(clip.motion).text
-    return {"animations": written, "caption_of_held_out_motion": caption,
-            "its_real_captions": [c.text for c in clip.captions]}
+    real = real_motion_captions(gpt)
+    result = {"animations": written, "gallery": str(write_gallery(gpt, preset, out / "demo")), "caption_of_held_out_motion": caption,
+              "its_real_captions": [c.text for c in clip.captions], "real_clip_captions": real}
+    if real:
+        result["real_clips_named_right"] = f"{sum(r['ok'] for r in real)}/{len(real)}"
+    return result
+
+
+GALLERY_PROMPTS = 8  # held-out test captions in the gallery: half of seen combinations, half of held-out ones
+GALLERY_MARK = "<!-- written by motiongpt-lite gallery -->"
+
+
+def write_gallery(gpt: "MotionGPT", preset: Preset, out: Path, count: int = GALLERY_PROMPTS) -> Path:
+    """A fixed-seed gallery: test captions -> generated motion (filmstrip PNG) with every semantic verdict.
+
+    The captions are drawn with ``preset.seed`` from the labelled whole test motions, half from parameter
+    combinations seen in training and half from the generator's held-out ones (``HELD_OUT``); each becomes a
+    motion with the API's default decoding and no length, as a user would ask. Failures stay in.
+
+    Args:
+        gpt: the model.
+        preset: its preset (dataset and seed).
+        out: folder to write ``gallery.md`` and ``gallery_<i>.png`` into (created).
+        count: number of captions.
+    Returns:
+        the path of ``gallery.md``.
+    """
+    import matplotlib.pyplot as plt
+
+    from motiongpt_lite import viz
+    from motiongpt_lite.data.synthetic import held_out
+    from motiongpt_lite.eval.semantic import motion_checks
+    from motiongpt_lite.vq.tokenize import whole_motions
+    from motiongpt_lite.vq.train import dataset_dir
+
+    clips = [c for c in whole_motions(dataset_dir(preset), "test") if c.labels]
+    rng = np.random.default_rng(preset.seed)
+    chosen = []
+    for keep in (False, True):
+        pool = [c for c in clips if held_out(c.labels) == keep]
+        chosen += [pool[i] for i in sorted(rng.choice(len(pool), size=min(count // 2, len(pool)), replace=False))]
+    out.mkdir(parents=True, exist_ok=True)
+    lines = [GALLERY_MARK, f"# Gallery: test captions -> motion (preset `{preset.name}`, seed {preset.seed})", "",
+             "Each caption is a test-split caption the model never trained on; *held-out* ones also describe a "
+             "parameter combination that no training motion has. Greedy decoding (the API's default), no length "
+             "given. The verdicts are the automatic semantic checks (`motiongpt_lite.eval.semantic`).", "",
+             "| caption | combination | verdicts | motion |", "|---|---|---|---|"]
+    results = gpt.text_to_motion([c.captions[0].text for c in chosen])
+    for i, (clip, result) in enumerate(zip(chosen, results)):
+        kind = "held-out" if held_out(clip.labels) else "seen"
+        if not result.has_motion:
+            lines.append(f"| {clip.captions[0].text} | {kind} | no motion written | |")
+            continue
+        checks = motion_checks(result.joints, clip.labels, gpt.fps)
+        verdicts = ", ".join(f"{name} {'ok' if ok else 'FAIL'}" for name, ok in checks.items())
+        fig = viz.filmstrip(result.joints, num_frames=6)
+        fig.savefig(out / f"gallery_{i}.png", dpi=60)
+        plt.close(fig)
+        lines.append(f"| {clip.captions[0].text} | {kind} | {verdicts} | ![](gallery_{i}.png) |")
+    (out / "gallery.md").write_text("\n".join(lines) + "\n")
+    return out / "gallery.md"
 
 
 STAGES: dict[str, Callable[[Preset, Path], dict]] = {

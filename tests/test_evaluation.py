@@ -30,7 +30,10 @@ class NoiseGPT(MotionGPT):
 
     def text_to_motion(self, text, length=None, num_samples=1, **decoding):
         rng = np.random.default_rng(decoding.get("seed", 0))
-        texts, lengths = ([text], [length]) if isinstance(text, str) else (list(text), list(length))
+        texts = [text] if isinstance(text, str) else list(text)
+        if length is None:  # no length asked for: the model decides; noise takes the longest motion
+            length = self.max_frames if isinstance(text, str) else [self.max_frames] * len(texts)
+        lengths = [length] if isinstance(text, str) else list(length)
         norm = self.motion_tokenizer.normalizer
         mean, std = np.asarray(norm.mean, np.float32), np.asarray(norm.std, np.float32)  # (D,) the data's scale
 
