@@ -536,6 +536,7 @@ evaluator_manual_steps() {
 target_t2m_evaluators() {
     local dir="$DATA_ROOT/t2m_evaluators"
     echo "==> t2m-evaluators: evaluator checkpoints and GloVe into $dir (presence checked; no published checksums)"
+    echo "    unverified files are loaded only with MOTIONGPT_LITE_TRUST_T2M=1 (never as arbitrary pickles)"
     local missing
     missing="$(evaluators_missing "$dir")"
     if [ -z "$missing" ]; then

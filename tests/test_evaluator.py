@@ -6,6 +6,7 @@ errors. The official loader is checked against a checkpoint this test writes in 
 weights) and the official normalisation files of ../shared/data."""
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import shutil
 import warnings
@@ -22,7 +23,9 @@ from motiongpt_lite.data.synthetic.build import build_embedded_dataset
 from motiongpt_lite.eval import evaluator as evaluator_module
 from motiongpt_lite.eval.evaluator import (RetrievalEvaluator, build_vocabulary, caption_words, evaluator_for,
                                            ground_truth_metrics, info_nce, one_cpu_thread, train_evaluator)
-from motiongpt_lite.eval.t2m import POS_CATEGORIES, T2MEvaluator, build_lexicon, tag_caption
+from motiongpt_lite.eval import t2m as t2m_module
+from motiongpt_lite.eval.t2m import (POS_CATEGORIES, TRUST_ENV, T2MEvaluator, UnverifiedFilesError, build_lexicon,
+                                     read_plain_pickle, tag_caption)
 
 TOY_EVAL = EvalConfig(embed_dim=32, hidden=32, temperature=0.1, steps=100, batch_size=16, lr=3e-3, log_every=10,
                       checkpoint_every=0)
@@ -249,7 +252,7 @@ def official(tmp_path_factory, request):
 
 def test_official_checkpoint_keys_load(official):
     folder, checkpoint, reference = official
-    model = T2MEvaluator.load(folder, captions_dir=reference / "texts")
+    model = T2MEvaluator.load(folder, captions_dir=reference / "texts", trust_unverified=True)
     for part, state in checkpoint.items():
         if isinstance(state, dict):
             loaded = getattr(model, part).state_dict()
@@ -263,7 +266,7 @@ def test_official_motion_input_handling(official):
     """Normalised with t2m_mean/std (not the dataset's Mean/Std), foot contacts dropped, T // 4 GRU steps; our
     padding gives what the protocol's padding to 196 frames gives."""
     folder, _, reference = official
-    model = T2MEvaluator.load(folder)
+    model = T2MEvaluator.load(folder, trust_unverified=True)
     motion = np.load(reference / "new_joint_vecs" / "000000.npy").astype(np.float32)[:112]  # (112, 263)
     emb = model.embed_motions([motion])
     assert emb.shape == (1, 512)
@@ -289,7 +292,7 @@ def test_official_motion_input_handling(official):
 
 def test_official_text_input_handling(official):
     folder, _, reference = official
-    model = T2MEvaluator.load(folder, captions_dir=reference / "texts")
+    model = T2MEvaluator.load(folder, captions_dir=reference / "texts", trust_unverified=True)
     lines = [line.split("#") for line in (reference / "texts" / "000000.txt").read_text().splitlines() if line]
     captions, tokens = [fields[0] for fields in lines], [fields[1].split() for fields in lines]
     lexicon = build_lexicon(reference / "texts")
@@ -325,7 +328,73 @@ def test_evaluator_for_picks_official_or_falls_back(datasets, official, tmp_path
         eval=EvalConfig(embed_dim=8, hidden=8, steps=2, batch_size=8, log_every=1, checkpoint_every=0))
     assert isinstance(evaluator_for(preset, progress=False), RetrievalEvaluator)  # "auto", no official files
     shutil.copytree(official[0], tmp_path / "data" / "t2m_evaluators")
+    monkeypatch.delenv(TRUST_ENV, raising=False)
+    assert isinstance(evaluator_for(preset, progress=False), RetrievalEvaluator)  # present but unverified: not loaded
+    with pytest.raises(UnverifiedFilesError, match=TRUST_ENV):  # asked for by name: refused, saying how to opt in
+        evaluator_for(preset.with_overrides(eval=dataclasses.replace(preset.eval, evaluator="t2m")), progress=False)
+    monkeypatch.setenv(TRUST_ENV, "1")
     assert isinstance(evaluator_for(preset, progress=False), T2MEvaluator)
     ours = preset.with_overrides(eval=EvalConfig(evaluator="ours", embed_dim=8, hidden=8, steps=2, batch_size=8,
                                                  log_every=1, checkpoint_every=0))
     assert isinstance(evaluator_for(ours, progress=False), RetrievalEvaluator)
+
+
+# -- loading downloaded files never runs code (issue 18) ---------------------------------------------
+class _Payload:
+    """Unpickling this runs a shell command that creates a file: what a hostile download would do."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+        return os.system, (f"touch {self.marker}",)
+
+
+def _hostile_copy(official, tmp_path, part: str) -> tuple[Path, Path]:
+    folder, marker = tmp_path / "t2m_evaluators", tmp_path / "pwned"
+    shutil.copytree(official[0], folder)
+    if part == "glove":
+        with open(folder / "glove" / "our_vab_idx.pkl", "wb") as f:
+            pickle.dump({"sos": 0, "eos": 1, "unk": 2, "evil": _Payload(marker)}, f)
+    else:
+        torch.save({"text_encoder": _Payload(marker)}, folder / "t2m" / "text_mot_match" / "model" / "finest.tar")
+    return folder, marker
+
+
+@pytest.mark.parametrize("part", ["glove", "checkpoint"])
+def test_a_hostile_pickle_is_refused_and_runs_nothing(official, tmp_path, part):
+    folder, marker = _hostile_copy(official, tmp_path, part)
+    with pytest.raises(ValueError, match="not loaded"):
+        T2MEvaluator.load(folder, trust_unverified=True)  # even when the user trusts the download
+    assert not marker.exists()
+
+
+def test_the_plain_unpickler_reads_the_vocabulary_and_refuses_any_global(tmp_path):
+    path = tmp_path / "idx.pkl"
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        with open(path, "wb") as f:
+            pickle.dump({w: i for i, w in enumerate(WORDS)}, f, protocol=protocol)
+        assert read_plain_pickle(path) == {w: i for i, w in enumerate(WORDS)}
+    with open(path, "wb") as f:
+        pickle.dump({"a": Path("x")}, f)  # a harmless class is refused too: nothing but plain data
+    with pytest.raises(ValueError, match="refused to load"):
+        read_plain_pickle(path)
+
+
+def test_unverified_files_need_an_opt_in_and_a_wrong_sha256_is_named(official, tmp_path, monkeypatch):
+    folder = official[0]
+    monkeypatch.delenv(TRUST_ENV, raising=False)
+    with pytest.raises(UnverifiedFilesError, match=f"{TRUST_ENV}=1"):
+        T2MEvaluator.load(folder)
+    monkeypatch.setenv(TRUST_ENV, "1")
+    assert isinstance(T2MEvaluator.load(folder), T2MEvaluator)
+    monkeypatch.delenv(TRUST_ENV)
+    checkpoint = folder / "t2m" / "text_mot_match" / "model" / "finest.tar"
+    known = {p.relative_to(folder).as_posix(): t2m_module._sha256(p) for p in t2m_module.unverified_files(folder)}
+    monkeypatch.setattr(t2m_module, "KNOWN_SHA256", known)
+    assert isinstance(T2MEvaluator.load(folder), T2MEvaluator)  # every file verified: no opt-in needed
+    monkeypatch.setitem(known, "t2m/text_mot_match/model/finest.tar", "0" * 64)
+    with pytest.raises(ValueError, match="finest.tar does not have the published sha256"):
+        T2MEvaluator.load(folder, trust_unverified=True)
+    assert checkpoint.exists()

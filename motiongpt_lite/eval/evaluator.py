@@ -424,11 +424,13 @@ def train_evaluator(preset: Preset | str | None = None, data_dir: str | Path | N
 def evaluator_for(preset: Preset | str | None = None, progress: bool = True) -> Evaluator:
     """The evaluator a preset asks for (``preset.eval.evaluator``).
 
-    "t2m": the official one (an error tells how to download it when missing); "ours": ours, trained now
-    if it is not yet; "auto": the official one when the preset's dataset is HumanML3D and the files of
-    ``bash data_download.sh t2m-evaluators`` are present, else ours (saying why).
+    "t2m": the official one (an error tells how to download it when missing, or how to opt in to files
+    without a recorded sha256); "ours": ours, trained now if it is not yet; "auto": the official one when
+    the preset's dataset is HumanML3D and the files of ``bash data_download.sh t2m-evaluators`` are present
+    and verified (or trusted with ``MOTIONGPT_LITE_TRUST_T2M=1``), else ours (saying why).
     """
-    from motiongpt_lite.eval.t2m import T2MEvaluator, official_files_present  # t2m builds on this module
+    from motiongpt_lite.eval.t2m import (TRUST_ENV, T2MEvaluator, UnverifiedFilesError,  # t2m builds on this module
+                                         official_files_present)
 
     preset = preset if isinstance(preset, Preset) else get_preset(preset)
     choice = preset.eval.evaluator
@@ -439,7 +441,13 @@ def evaluator_for(preset: Preset | str | None = None, progress: bool = True) -> 
         return T2MEvaluator.load(dataset=_dataset_name(data_dir), captions_dir=data_dir / "texts")
     if choice == "auto" and data_dir.name.lower() == "humanml3d":
         if official_files_present("humanml3d"):
-            return T2MEvaluator.load(dataset="humanml3d", captions_dir=data_dir / "texts")
+            try:
+                return T2MEvaluator.load(dataset="humanml3d", captions_dir=data_dir / "texts")
+            except UnverifiedFilesError:
+                print(f"[eval] the official T2M evaluator's files have no recorded sha256, so 'auto' does not load "
+                      f"them; set {TRUST_ENV}=1 if you trust your download. Using our own evaluator, whose "
+                      "numbers are not comparable with the paper's.")
+                return train_evaluator(preset, data_dir=data_dir, progress=progress)
         print("[eval] the official T2M evaluator is not downloaded (`bash data_download.sh t2m-evaluators`); "
               "using our own evaluator, whose numbers are not comparable with the paper's.")
     return train_evaluator(preset, data_dir=data_dir, progress=progress)

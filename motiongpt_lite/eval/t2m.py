@@ -30,6 +30,15 @@ The part-of-speech categories are spaCy's coarse tags VERB, NOUN, DET, ADP, NUM,
 five "very important" word lists that override the tag (locations, body parts, objects, actions,
 manner), and OTHER for the rest; a word without a GloVe vector becomes ``unk/OTHER``.
 
+Safety: these files come from Google Drive, and a pickle can run code when it is loaded. We never
+unpickle arbitrary objects: ``finest.tar`` is read with ``torch.load(weights_only=True)`` only (tensors
+and plain containers; no fallback), and ``our_vab_idx.pkl`` with :class:`_PlainUnpickler`, which refuses
+every class or function a pickle names (a dict of str -> int needs none). Each file's sha256 is checked
+against :data:`KNOWN_SHA256` when a value is recorded there; no checksums are published for these files,
+so by default a file without a recorded value is not loaded: set ``MOTIONGPT_LITE_TRUST_T2M=1`` (or pass
+``trust_unverified=True``) once you trust your download. ``preset.eval.evaluator = "auto"`` then uses our
+own evaluator and says why.
+
 Paper vs code: the official pipeline tags captions with spaCy. We do not depend on spaCy: the
 dataset's captions carry their tags (``word/POS`` in ``texts/*.txt``), so ground-truth captions get
 the exact official input when their ``tokens`` are passed; a plain caption (a generated one) is
@@ -38,6 +47,8 @@ included), and unseen words get OTHER. For generated captions this approximates 
 """
 from __future__ import annotations
 
+import hashlib
+import os
 import pickle
 import re
 from collections import Counter, defaultdict
@@ -53,7 +64,8 @@ from motiongpt_lite.config import data_root, reference_dir
 from motiongpt_lite.eval.evaluator import UNIT_LENGTH, Evaluator, check_motions, check_texts
 
 __all__ = ["T2MEvaluator", "T2MTextEncoder", "MovementEncoder", "T2MMotionEncoder", "POS_CATEGORIES", "VIP_WORDS",
-           "official_dir", "official_files_present", "build_lexicon", "tag_caption", "pad_motions", "MAX_TEXT_WORDS"]
+           "official_dir", "official_files_present", "build_lexicon", "tag_caption", "pad_motions", "MAX_TEXT_WORDS",
+           "KNOWN_SHA256", "TRUST_ENV", "UnverifiedFilesError", "unverified_files", "read_plain_pickle"]
 
 MAX_TEXT_WORDS = 20  # words kept per caption (plus sos and eos)
 POS_CATEGORIES = ("VERB", "NOUN", "DET", "ADP", "NUM", "AUX", "PRON", "ADJ", "ADV",
@@ -73,6 +85,11 @@ VIP_WORDS = {  # words whose category replaces their part of speech (HumanML3D's
 _FOLDER = {"humanml3d": "t2m", "kit": "kit"}  # dataset -> checkpoint folder
 _DIM_POSE = {"humanml3d": 263, "kit": 251}
 _META = {"humanml3d": "Comp_v6_KLD01", "kit": "Comp_v6_KLD005"}  # the T2M generator runs whose meta/ hold mean/std
+# sha256 of the published evaluator files, by path under t2m_evaluators/. Guo et al. publish none and we
+# have not been able to fetch the Google Drive files here, so this is empty: every file counts as
+# unverified until a value is recorded (``sha256sum`` of a download you trust).
+KNOWN_SHA256: dict[str, str] = {}
+TRUST_ENV = "MOTIONGPT_LITE_TRUST_T2M"  # "1": load evaluator files that have no recorded sha256
 _DOWNLOAD = "run `bash data_download.sh t2m-evaluators` (and `bash data_download.sh sample` for t2m_mean/std)"
 
 
@@ -168,6 +185,68 @@ def official_files_present(dataset: str = "humanml3d", folder: str | Path | None
     return all(p.exists() for p in _required(folder, dataset)) and _normalisation_files(folder, dataset) is not None
 
 
+class UnverifiedFilesError(PermissionError):
+    """Evaluator files without a recorded sha256, and no opt-in to trust them."""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _trusted(trust_unverified: bool | None) -> bool:
+    if trust_unverified is not None:
+        return bool(trust_unverified)
+    return os.environ.get(TRUST_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def unverified_files(folder: str | Path | None = None, dataset: str = "humanml3d") -> list[Path]:
+    """The evaluator files that have no sha256 in :data:`KNOWN_SHA256` (checks the recorded ones on the way).
+
+    Raises:
+        ValueError: a file's sha256 differs from the recorded value (the message names the file).
+    """
+    folder = Path(folder) if folder else official_dir()
+    stats = _normalisation_files(folder, dataset)
+    files = [p for p in _required(folder, dataset) if p.name != "our_vab_words.pkl"]  # the words file is never read
+    files += [p for p in (stats or ()) if folder in p.parents]  # sample's t2m_mean/std are checked by data_download.sh
+    unknown = []
+    for path in files:
+        expected = KNOWN_SHA256.get(path.relative_to(folder).as_posix())
+        if expected is None:
+            unknown.append(path)
+        elif _sha256(path) != expected:
+            raise ValueError(f"{path} does not have the published sha256 ({expected[:12]}...); delete it and "
+                             f"{_DOWNLOAD}.")
+    return unknown
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    """An unpickler for plain data only: it refuses every global a pickle names (classes, functions such as
+    ``os.system``), so loading can build dicts, lists, strings and numbers but never run code."""
+
+    def find_class(self, module: str, name: str):
+        raise pickle.UnpicklingError(f"refused to load {module}.{name}: only plain dicts, lists, strings and "
+                                     "numbers are accepted")
+
+
+def read_plain_pickle(path: str | Path) -> object:
+    """Read a pickle that holds only builtin containers, strings and numbers (see :class:`_PlainUnpickler`).
+
+    Raises:
+        ValueError: the file names a class or function (it could run code), or is not a pickle.
+    """
+    try:
+        with open(path, "rb") as f:
+            return _PlainUnpickler(f).load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as error:
+        raise ValueError(f"{path} is not a plain-data pickle ({error}); it was not loaded, delete it and "
+                         f"{_DOWNLOAD}.") from None
+
+
 # -- captions -> word vectors ---------------------------------------------------------------------
 def build_lexicon(captions_dir: str | Path) -> dict[str, str]:
     """Surface word -> its most frequent ``word/POS`` token in a dataset's ``texts/*.txt`` files.
@@ -227,15 +306,19 @@ class T2MEvaluator(nn.Module, Evaluator):
 
     @classmethod
     def load(cls, folder: str | Path | None = None, dataset: str = "humanml3d",
-             captions_dir: str | Path | None = None) -> "T2MEvaluator":
-        """Load the downloaded evaluator (eval mode, CPU).
+             captions_dir: str | Path | None = None, trust_unverified: bool | None = None) -> "T2MEvaluator":
+        """Load the downloaded evaluator (eval mode, CPU), without ever unpickling arbitrary objects.
 
         Args:
             folder: default :func:`official_dir`.
             dataset: "humanml3d" (folder ``t2m``) or "kit".
             captions_dir: a dataset's ``texts`` folder to tag plain captions with (:func:`build_lexicon`).
+            trust_unverified: load files that have no sha256 in :data:`KNOWN_SHA256`; None reads
+                ``MOTIONGPT_LITE_TRUST_T2M`` (default: refuse).
         Raises:
             FileNotFoundError: a file is missing; the message names it and the download command.
+            UnverifiedFilesError: files without a recorded sha256 and no opt-in; the message says how to opt in.
+            ValueError: a file fails its sha256, or holds more than plain data (it is not loaded).
         """
         folder = Path(folder) if folder else official_dir()
         if dataset not in _FOLDER:
@@ -246,16 +329,27 @@ class T2MEvaluator(nn.Module, Evaluator):
             what = ", ".join(missing) if missing else f"{_FOLDER[dataset]}_mean.npy / _std.npy"
             raise FileNotFoundError(f"the official T2M evaluator is incomplete ({what} not found); {_DOWNLOAD}, "
                                     f"or set preset.eval.evaluator='ours'.")
+        unknown = unverified_files(folder, dataset)
+        if unknown and not _trusted(trust_unverified):
+            raise UnverifiedFilesError(
+                f"{', '.join(p.name for p in unknown)} in {folder} have no recorded sha256, so they are not loaded; if you "
+                f"trust your download, set {TRUST_ENV}=1 (or pass trust_unverified=True), else use "
+                "preset.eval.evaluator='ours'.")
         glove = folder / "glove"
-        with open(glove / "our_vab_idx.pkl", "rb") as f:
-            word_ids = pickle.load(f)
+        word_ids = read_plain_pickle(glove / "our_vab_idx.pkl")
+        if not isinstance(word_ids, dict) or not all(isinstance(k, str) and isinstance(v, int) and not
+                                                     isinstance(v, bool) for k, v in word_ids.items()):
+            raise ValueError(f"{glove / 'our_vab_idx.pkl'} does not hold a word -> row dict; delete it and {_DOWNLOAD}.")
         lexicon = build_lexicon(captions_dir) if captions_dir and Path(captions_dir).is_dir() else {}
         model = cls(np.load(glove / "our_vab_data.npy"), word_ids, np.load(stats[0]), np.load(stats[1]), dataset, lexicon)
         path = folder / _FOLDER[dataset] / "text_mot_match" / "model" / "finest.tar"
-        try:
+        try:  # tensors and plain containers only; never weights_only=False, which would run what the file says
             checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError:  # non-tensor extras in the file the user downloaded (trusted, as the GloVe pickles)
-            checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+        except (pickle.UnpicklingError, RuntimeError, EOFError) as error:
+            raise ValueError(f"{path} holds more than tensors and plain data, so it was not loaded "
+                             f"({str(error).splitlines()[0][:120]}); delete it and {_DOWNLOAD}.") from None
+        if not isinstance(checkpoint, dict):
+            raise ValueError(f"{path} holds a {type(checkpoint).__name__}, not the evaluator's dict; {_DOWNLOAD}.")
         for part in ("text_encoder", "movement_encoder", "motion_encoder"):
             if part not in checkpoint:
                 raise ValueError(f"{folder} holds no {part!r} in finest.tar; it is not the T2M evaluator, {_DOWNLOAD}.")
