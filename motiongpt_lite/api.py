@@ -16,12 +16,23 @@ a list of clips or a padded (B, T, D) array with ``motion_len`` (B,). Every meth
 :class:`MotionResult` per input (a list for a batch). Lengths are in frames; one motion token covers
 ``frames_per_token`` (4) frames, so a length is rounded up to whole tokens and the result cropped back.
 
+Typed text stays text: a caption or prompt that holds a control token of the model (``</s>``, ``<pad>``,
+``<unk>``, ``<extra_id_N>``, a motion word ``<motion_id_N>`` or a span marker) is refused with a
+``ValueError`` naming it (:func:`motiongpt_lite.lm.tokenizer.check_plain_text` says why we refuse rather
+than rewrite); motions enter a prompt only through ``motion=`` arguments.
+
+Bounded input: a prompt longer than the model's ``max_source_len`` tokens (the preset's
+``instruct.max_source_len``) has its text cut to fit, with a warning; a motion input may have at most
+``max_input_frames`` frames (default twice ``max_frames``: 392 frames, 19.6 s, for HumanML3D), and one
+whose tokens leave no room in the prompt is refused, each with an error saying what to pass instead.
+
 A saved model is one folder: ``lm/`` (T5 and tokenizer, safetensors), ``vq/`` (VQ-VAE weights in
 safetensors, ``config.json``, ``Mean.npy``/``Std.npy``) and ``motiongpt.json`` (frame rate, lengths).
 """
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -36,6 +47,7 @@ from motiongpt_lite.lm.instruct import masked_motion_text
 from motiongpt_lite.lm.model import MotionLM, MotionSpanLogitsProcessor
 from motiongpt_lite.lm.parse import ParsedOutput, parse_ids
 from motiongpt_lite.lm.templates import fill, templates
+from motiongpt_lite.lm.tokenizer import check_plain_text
 from motiongpt_lite.training import save_checkpoint
 from motiongpt_lite.vq.tokenize import MotionTokenizer, num_tokens
 
@@ -43,6 +55,8 @@ __all__ = ["MotionResult", "MotionGPT"]
 
 CONFIG_FILE = "motiongpt.json"  # beside lm/ and vq/ in a saved model folder
 FORMAT = "motiongpt_lite-model-1"
+DEFAULT_MAX_SOURCE_LEN = 256  # prompt tokens read when a saved model does not say (LMConfig's default)
+CHARS_PER_TOKEN_CAP = 16  # text longer than this many characters per source token is cut before tokenizing
 
 
 @dataclass
@@ -74,10 +88,13 @@ class MotionResult:
         return self.features is not None
 
 
-def _as_clip(clip: Any, motion_dim: int, min_frames: int, where: str) -> torch.Tensor:
-    """One (T, D) clip as float32, checked."""
+def _as_clip(clip: Any, motion_dim: int, min_frames: int, where: str, max_frames: int | None = None) -> torch.Tensor:
+    """One (T, D) clip as float32, checked (at most ``max_frames`` frames when given)."""
     if not isinstance(clip, (np.ndarray, torch.Tensor)):
         raise TypeError(f"{where} is a {type(clip).__name__}; pass a numpy array or torch tensor of shape (T, {motion_dim}).")
+    if max_frames is not None and clip.ndim == 2 and clip.shape[0] > max_frames:  # before any copy is made
+        raise ValueError(f"{where} has {clip.shape[0]} frames, more than this model takes ({max_frames} frames); "
+                         f"pass a shorter clip, e.g. {where}[:{max_frames}].")
     clip = torch.as_tensor(np.asarray(clip.detach().cpu() if isinstance(clip, torch.Tensor) else clip,
                                       dtype=np.float32))
     if clip.ndim != 2 or clip.shape[1] != motion_dim:
@@ -92,20 +109,21 @@ def _as_clip(clip: Any, motion_dim: int, min_frames: int, where: str) -> torch.T
 
 
 def _as_clips(motion: Any, motion_dim: int, min_frames: int, motion_len: Any = None,
-              name: str = "motion") -> tuple[list[torch.Tensor], bool]:
+              name: str = "motion", max_frames: int | None = None) -> tuple[list[torch.Tensor], bool]:
     """One clip (T, D), a list of clips, or a padded batch (B, T, D) with ``motion_len`` -> (clips, was it a batch)."""
     if isinstance(motion, (list, tuple)):
         if not motion:
             raise ValueError(f"{name} is an empty list; pass at least one clip (T, {motion_dim}).")
-        return [_as_clip(c, motion_dim, min_frames, f"{name}[{b}]") for b, c in enumerate(motion)], True
+        return [_as_clip(c, motion_dim, min_frames, f"{name}[{b}]", max_frames) for b, c in enumerate(motion)], True
     ndim = getattr(motion, "ndim", None)
     if ndim == 3:
         lengths = [motion.shape[1]] * motion.shape[0] if motion_len is None else [int(n) for n in motion_len]
         if len(lengths) != motion.shape[0] or any(not 0 < n <= motion.shape[1] for n in lengths):
             raise ValueError(f"motion_len {lengths} does not fit a batch of shape {tuple(motion.shape)}; pass one "
                              "length per clip, each at most T.")
-        return [_as_clip(motion[b, :n], motion_dim, min_frames, f"{name}[{b}]") for b, n in enumerate(lengths)], True
-    return [_as_clip(motion, motion_dim, min_frames, name)], False
+        return [_as_clip(motion[b, :n], motion_dim, min_frames, f"{name}[{b}]", max_frames)
+                for b, n in enumerate(lengths)], True
+    return [_as_clip(motion, motion_dim, min_frames, name, max_frames)], False
 
 
 def _as_texts(text: Any, name: str = "text") -> tuple[list[str], bool]:
@@ -135,15 +153,20 @@ class MotionGPT:
         max_frames: longest motion generated, in frames (HumanML3D: 196).
         max_caption_tokens: most tokens generated for a caption.
         batch_size: prompts per ``generate`` call.
+        max_source_len: most prompt tokens the model reads (eos included); longer typed text is cut, with a warning.
+        max_input_frames: most frames of a motion input; default ``2 * max_frames``.
     """
 
     def __init__(self, lm: MotionLM, motion_tokenizer: MotionTokenizer, fps: float = 20.0, max_frames: int = 196,
-                 max_caption_tokens: int = 40, batch_size: int = 16) -> None:
+                 max_caption_tokens: int = 40, batch_size: int = 16, max_source_len: int = DEFAULT_MAX_SOURCE_LEN,
+                 max_input_frames: int | None = None) -> None:
         if motion_tokenizer.num_codes != lm.vocab.num_codes:
             raise ValueError(f"the motion tokenizer has {motion_tokenizer.num_codes} codes but the language model "
                              f"knows {lm.vocab.num_codes}; load the pair that was trained together.")
         self.lm, self.motion_tokenizer = lm, motion_tokenizer
         self.fps, self.max_frames, self.max_caption_tokens, self.batch_size = fps, max_frames, max_caption_tokens, batch_size
+        self.max_source_len = int(max_source_len)
+        self.max_input_frames = int(max_input_frames) if max_input_frames else 2 * max_frames
 
     # -- properties ------------------------------------------------------------------------------
     @property
@@ -171,7 +194,8 @@ class MotionGPT:
         save_checkpoint(folder / "vq" / "checkpoint.safetensors", self.motion_tokenizer.vq)
         (folder / CONFIG_FILE).write_text(json.dumps(
             {"format": FORMAT, "fps": self.fps, "max_frames": self.max_frames,
-             "max_caption_tokens": self.max_caption_tokens, "frames_per_token": self.frames_per_token}, indent=2))
+             "max_caption_tokens": self.max_caption_tokens, "frames_per_token": self.frames_per_token,
+             "max_source_len": self.max_source_len, "max_input_frames": self.max_input_frames}, indent=2))
         return folder
 
     @classmethod
@@ -183,7 +207,9 @@ class MotionGPT:
                                     "MotionGPT.save_pretrained or load a preset's run with MotionGPT.from_preset.")
         info = json.loads((folder / CONFIG_FILE).read_text())
         return cls(MotionLM.load(folder / "lm", device), MotionTokenizer.load(folder / "vq", device), fps=info["fps"],
-                   max_frames=info["max_frames"], max_caption_tokens=info["max_caption_tokens"])
+                   max_frames=info["max_frames"], max_caption_tokens=info["max_caption_tokens"],
+                   max_source_len=info.get("max_source_len", DEFAULT_MAX_SOURCE_LEN),
+                   max_input_frames=info.get("max_input_frames"))
 
     @classmethod
     def from_preset(cls, preset: Preset | str | None = None, device: str | torch.device = "cpu") -> "MotionGPT":
@@ -201,7 +227,8 @@ class MotionGPT:
                                     f"{candidates[1]}; run `motiongpt-lite instruct --preset {preset.name}` first.")
         fps = 12.5 if preset.data.dataset == "kit" else 20.0
         return cls(MotionLM.load(found[0], device), MotionTokenizer.load(vq_dir(preset), device), fps=fps,
-                   max_frames=preset.data.max_frames, max_caption_tokens=preset.lm.max_caption_tokens)
+                   max_frames=preset.data.max_frames, max_caption_tokens=preset.lm.max_caption_tokens,
+                   max_source_len=preset.instruct.max_source_len)
 
     # -- building blocks -------------------------------------------------------------------------
     def _check_length(self, length: Any, name: str = "length") -> int:
@@ -210,6 +237,47 @@ class MotionGPT:
             raise ValueError(f"{name}={length!r} must be a whole number of frames between {self.frames_per_token} "
                              f"(one token) and {self.max_frames}; pass frames, not seconds or tokens.")
         return int(length)
+
+    def _clips(self, motion: Any, motion_len: Any = None, name: str = "motion") -> tuple[list[torch.Tensor], bool]:
+        """Motion inputs, checked, each at most ``max_input_frames`` frames."""
+        return _as_clips(motion, self.motion_dim, self.frames_per_token, motion_len, name, self.max_input_frames)
+
+    def _num_source_tokens(self, prompt: str) -> int:
+        return len(self.lm.tokenizer(prompt).input_ids)  # eos included
+
+    def _fit(self, prompt: str, what: str = "the motion") -> str:
+        """A prompt without typed text (motion words and a template): refused when it does not fit."""
+        n = self._num_source_tokens(prompt)
+        if n > self.max_source_len:
+            raise ValueError(f"{what} makes a prompt of {n} tokens but the model reads at most {self.max_source_len}; "
+                             f"pass clips shorter by at least {(n - self.max_source_len) * self.frames_per_token} frames "
+                             f"({self.frames_per_token} frames per token).")
+        return prompt
+
+    def _bounded(self, text: str, build: Any, name: str) -> str:
+        """``build(text)``, with the typed ``text`` cut from its end so that the prompt fits ``max_source_len``
+        tokens (a warning says so); control tokens in ``text`` are refused first."""
+        check_plain_text(text, self.lm.tokenizer, name)
+        limit, original = self.max_source_len, len(text)
+        cut = text[:CHARS_PER_TOKEN_CAP * limit]  # never tokenize megabytes
+        prompt = build(cut)
+        excess = self._num_source_tokens(prompt) - limit
+        if excess > 0:
+            ids = self.lm.tokenizer(cut, add_special_tokens=False).input_ids
+            keep = len(ids) - excess
+            while keep > 0:
+                cut = self.lm.tokenizer.decode(ids[:keep]).strip()
+                prompt = build(cut)
+                if self._num_source_tokens(prompt) <= limit:
+                    break
+                keep -= 1
+            if keep <= 0:
+                raise ValueError(f"{name} leaves no room in the prompt: the rest of it fills the model's {limit} "
+                                 "source tokens; pass a shorter motion.")
+        if len(cut) < original:
+            warnings.warn(f"{name} was cut from {original} to {len(cut)} characters so that the prompt fits the "
+                          f"model's {limit} source tokens; shorten it to keep all of it.", stacklevel=3)
+        return prompt
 
     def _codes(self, clip: torch.Tensor) -> list[int]:
         """(T, D) raw features -> the clip's code_idx."""
@@ -304,8 +372,10 @@ class MotionGPT:
             raise ValueError(f"num_samples={num_samples!r} must be a positive whole number.")
         if num_samples > 1:
             decoding.setdefault("do_sample", True)
-        prompts = [fill(templates("text_to_motion_length")[0], self.fps, caption=t, frames=n) if n else
-                   fill(templates("text_to_motion")[0], caption=t) for t, n in zip(texts, lengths)]
+        prompts = [self._bounded(t, lambda c, n=n: fill(templates("text_to_motion_length")[0], self.fps, caption=c,
+                                                        frames=n) if n else fill(templates("text_to_motion")[0], caption=c),
+                                 "text" if not batch else f"text[{i}]")
+                   for i, (t, n) in enumerate(zip(texts, lengths))]
         repeated = [i for i in range(len(texts)) for _ in range(num_samples)]
         parsed = self._run_motion([prompts[i] for i in repeated], [lengths[i] for i in repeated], decoding)
         results = [self._result(prompts[i], p, frames=lengths[i]) for i, p in zip(repeated, parsed)]
@@ -324,9 +394,9 @@ class MotionGPT:
             a MotionResult per clip: ``text`` is the caption, ``code_idx`` the clip's tokens,
             ``features`` / ``joints`` the clip as the tokenizer reconstructs it.
         """
-        clips, batch = _as_clips(motion, self.motion_dim, self.frames_per_token, motion_len)
+        clips, batch = self._clips(motion, motion_len)
         codes = [self._codes(c) for c in clips]
-        prompts = [fill(templates("motion_to_text")[0], motion=self.lm.vocab.codes_to_text(c)) for c in codes]
+        prompts = [self._fit(fill(templates("motion_to_text")[0], motion=self.lm.vocab.codes_to_text(c))) for c in codes]
         parsed = self._generate(prompts, "text", **decoding)
         results = [self._result(p, ParsedOutput(c, out.text, out.flags), frames=len(clip))
                    for p, c, out, clip in zip(prompts, codes, parsed, clips)]
@@ -346,10 +416,10 @@ class MotionGPT:
         Returns:
             a MotionResult per clip with the whole motion: given tokens, then ``code_idx[generated]``.
         """
-        clips, batch = _as_clips(motion, self.motion_dim, self.frames_per_token, motion_len)
+        clips, batch = self._clips(motion, motion_len)
         lengths = [None if n is None else self._check_length(n) for n in _per_item(length, len(clips), "length")]
         codes = [self._codes(c) for c in clips]
-        prompts = [fill(templates("predict")[0], motion=self.lm.vocab.codes_to_text(c)) for c in codes]
+        prompts = [self._fit(fill(templates("predict")[0], motion=self.lm.vocab.codes_to_text(c))) for c in codes]
         results = []
         for i, (prompt, given, n) in enumerate(zip(prompts, codes, lengths)):
             room = max(1, self.max_codes - len(given))
@@ -369,15 +439,16 @@ class MotionGPT:
         Returns:
             a MotionResult per pair with the whole motion: start tokens, ``code_idx[generated]``, end tokens.
         """
-        starts, batch = _as_clips(start, self.motion_dim, self.frames_per_token, name="start")
-        ends, _ = _as_clips(end, self.motion_dim, self.frames_per_token, name="end")
+        starts, batch = self._clips(start, name="start")
+        ends, _ = self._clips(end, name="end")
         if len(starts) != len(ends):
             raise ValueError(f"{len(starts)} starts but {len(ends)} ends; pass one end per start.")
         lengths = [self._check_length(n) for n in _per_item(length, len(starts), "length")]
         results = []
         for first, last, n in zip(starts, ends, lengths):
             before, after, masked = self._codes(first), self._codes(last), num_tokens(n, self.frames_per_token)
-            prompt = fill(templates("inbetween")[0], motion=masked_motion_text(before, masked, after, self.lm.vocab))
+            prompt = self._fit(fill(templates("inbetween")[0], motion=masked_motion_text(before, masked, after, self.lm.vocab)),
+                               "the start, the masked middle and the end")
             parsed = self._generate([prompt], "motion", [masked], [masked], **decoding)[0]
             results.append(self._result(prompt, parsed, before=before, after=after))
         return self._shape(results, batch)
@@ -394,13 +465,17 @@ class MotionGPT:
             a MotionResult per prompt (``features`` is None when the answer holds no motion).
         """
         prompts, batch = _as_texts(prompt, "prompt")
+        names = [f"prompt[{i}]" if batch else "prompt" for i in range(len(prompts))]
         if motion is not None:
-            clips, _ = _as_clips(motion, self.motion_dim, self.frames_per_token)
+            clips, _ = self._clips(motion)
             if len(clips) != len(prompts):
                 raise ValueError(f"{len(prompts)} prompts but {len(clips)} motions; pass one motion per prompt.")
             words = [self.lm.vocab.codes_to_text(self._codes(c)) for c in clips]
-            prompts = [p.replace("{motion}", w) if "{motion}" in p else f"{p} {w}" for p, w in zip(prompts, words)]
+            prompts = [self._bounded(p, lambda t, w=w: t.replace("{motion}", w) if "{motion}" in t else f"{t} {w}", name)
+                       for p, w, name in zip(prompts, words, names)]
         elif any("{motion}" in p for p in prompts):
             raise ValueError("the prompt names {motion} but no motion was given; pass motion=... or drop the placeholder.")
+        else:
+            prompts = [self._bounded(p, lambda t: t, name) for p, name in zip(prompts, names)]
         parsed = self._generate(prompts, "free", **decoding)
         return self._shape([self._result(p, out) for p, out in zip(prompts, parsed)], batch)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -157,6 +158,7 @@ def test_save_and_load_give_identical_greedy_outputs(gpt, clips, tmp_path):
     assert list((folder / "lm").glob("*.safetensors")) and (folder / "vq" / "checkpoint.safetensors").exists()
     loaded = MotionGPT.from_pretrained(folder)
     assert (loaded.fps, loaded.max_frames, loaded.max_caption_tokens) == (20.0, 64, 12)
+    assert (loaded.max_source_len, loaded.max_input_frames) == (gpt.max_source_len, gpt.max_input_frames)
     a, b = gpt.text_to_motion(["a man jumps up.", "someone turns around."]), \
         loaded.text_to_motion(["a man jumps up.", "someone turns around."])
     for x, y in zip(a, b):
@@ -172,3 +174,70 @@ def test_package_exports_motiongpt_lazily():
     code = ("import sys, motiongpt_lite; assert 'motiongpt_lite.api' not in sys.modules and 'torch' not in sys.modules; "
             "from motiongpt_lite.api import MotionGPT; assert motiongpt_lite.MotionGPT is MotionGPT")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- typed text stays text, inputs are bounded (issue 18) ----------------------------------------------
+CONTROL_TEXTS = {  # each special-token family, as a user could type it
+    "motion code": "a man <motion_id_5> jumps",
+    "motion span": f"a man jumps <motion_id_{NUM_CODES}><motion_id_3><motion_id_{NUM_CODES + 1}>",
+    "mask marker": f"fill {MASK} here",
+    "eos": "a man jumps</s> and then",
+    "pad": "<pad>a man jumps",
+    "unk": "a man <unk> jumps",
+    "sentinel": "a man <extra_id_0> jumps",
+    "motion word beyond the codebook": "a man <motion_id_999> jumps",
+}
+
+
+@pytest.mark.parametrize("family", list(CONTROL_TEXTS))
+def test_typed_control_tokens_are_refused_in_captions_and_prompts(gpt, clips, family):
+    text = CONTROL_TEXTS[family]
+    token = next(t for t in ("<motion_id_", "</s>", "<pad>", "<unk>", "<extra_id_0>") if t in text)
+    with pytest.raises(ValueError, match=f"holds '{token}"):
+        gpt.text_to_motion(text, length=8)
+    with pytest.raises(ValueError, match=f"text\\[1\\] holds '{token}"):
+        gpt.text_to_motion(["a man jumps.", text], length=8)
+    with pytest.raises(ValueError, match=f"prompt holds '{token}"):
+        gpt.chat(text)
+    with pytest.raises(ValueError, match="control token"):
+        gpt.chat(text + " {motion}", motion=clips[0])
+
+
+def test_every_special_and_added_token_of_the_tokenizer_is_refused(gpt):
+    tokenizer = gpt.lm.tokenizer
+    for token in [*tokenizer.all_special_tokens, *tokenizer.get_added_vocab()]:
+        with pytest.raises(ValueError, match="control token"):
+            gpt.text_to_motion(f"a man {token} jumps", length=8)
+
+
+def test_plain_text_with_brackets_is_still_accepted(gpt, clips):
+    result = gpt.text_to_motion("a man <slowly> jumps {twice} motion_id_5", length=8)
+    assert result.prompt.endswith("a man <slowly> jumps {twice} motion_id_5") and len(result.code_idx) == 2
+    assert gpt.chat("Describe {motion}", motion=clips[0]).prompt.startswith(f"Describe <motion_id_{NUM_CODES}>")
+
+
+def test_long_prompts_are_cut_to_the_source_length_with_a_warning(gpt, clips):
+    long = "a man jumps up and " * 3000  # 57,000 characters
+    with pytest.warns(UserWarning, match=f"fits the model's {gpt.max_source_len} source tokens"):
+        result = gpt.text_to_motion(long, length=8)
+    assert len(gpt.lm.tokenizer(result.prompt).input_ids) <= gpt.max_source_len
+    assert result.prompt.startswith("Generate a motion of 8 frames: a man jumps up and")
+    with pytest.warns(UserWarning, match="prompt was cut"):
+        answer = gpt.chat(long + " {motion}", motion=clips[0])
+    assert len(gpt.lm.tokenizer(answer.prompt).input_ids) <= gpt.max_source_len
+    assert answer.prompt.endswith(f"<motion_id_{NUM_CODES + 1}>")  # the motion is kept whole, the text is cut
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gpt.text_to_motion("a man jumps up.", length=8)  # a short prompt: no warning
+
+
+def test_motion_inputs_are_capped(gpt, clips):
+    assert gpt.max_input_frames == 2 * gpt.max_frames
+    huge = np.zeros((10_000, 263), np.float32)
+    for call in (lambda: gpt.motion_to_text(huge), lambda: gpt.predict(huge), lambda: gpt.chat("x", motion=huge),
+                 lambda: gpt.inbetween(huge, clips[0], 8), lambda: gpt.motion_to_text(huge[None])):
+        with pytest.raises(ValueError, match=f"10000 frames, more than this model takes \\({gpt.max_input_frames}"):
+            call()
+    small = MotionGPT(gpt.lm, gpt.motion_tokenizer, max_frames=64, max_source_len=24)
+    with pytest.raises(ValueError, match="reads at most 24"):  # the motion's tokens alone overflow the prompt
+        small.motion_to_text(np.zeros((100, 263), np.float32))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import string
 from pathlib import Path
 from typing import Iterable
@@ -32,7 +33,8 @@ from transformers import AddedToken, AutoTokenizer, PreTrainedTokenizerBase, T5T
 from motiongpt_lite.lm.vocab import MotionVocab, motion_token_strings
 from motiongpt_lite.runtime import hub_offline
 
-__all__ = ["TRAINED", "train_text_tokenizer", "load_text_tokenizer", "add_motion_tokens"]
+__all__ = ["TRAINED", "train_text_tokenizer", "load_text_tokenizer", "add_motion_tokens", "CONTROL_TOKEN_RE",
+           "control_tokens_in", "check_plain_text"]
 
 TRAINED = "trained"  # the preset value asking for a tokenizer trained on the captions
 FINGERPRINT_FILE = "captions_fingerprint.json"  # next to a saved trained tokenizer: what it was trained on
@@ -151,3 +153,47 @@ def add_motion_tokens(tokenizer: PreTrainedTokenizerBase, num_codes: int) -> Mot
     if words[0] not in tokenizer.get_vocab():
         tokenizer.add_tokens([AddedToken(w, normalized=False, special=False) for w in words])
     return MotionVocab.from_tokenizer(tokenizer, num_codes)
+
+
+# -- typed text must stay text -------------------------------------------------------------------
+CONTROL_TOKEN_RE = re.compile(r"<(?:motion_id|extra_id)_\d+>")  # motion words and sentinels, in or beyond the vocabulary
+
+
+def control_tokens_in(text: str, tokenizer: PreTrainedTokenizerBase) -> list[str]:
+    """The control tokens a piece of user text would become, in order of appearance.
+
+    Control tokens are the tokenizer's special and added tokens (``</s>``, ``<pad>``, ``<unk>``,
+    ``<extra_id_N>``, the motion words ``<motion_id_N>`` and their span markers) and every string shaped
+    like a motion word or sentinel. The tokenizer splits added tokens out of a string before it looks at
+    the text, and ``split_special_tokens`` does not cover the motion words, so there is no reliable way to
+    encode them as plain characters; we find them instead. Besides the literal strings, the text is
+    tokenized and any control id it yields is reported (this catches what normalisation turns into one).
+
+    Returns:
+        the distinct control-token strings found (empty for plain text).
+    """
+    added = tokenizer.get_added_vocab()  # token -> id, motion words included
+    literal = set(tokenizer.all_special_tokens) | set(added)
+    found = {m.group(0): m.start() for m in CONTROL_TOKEN_RE.finditer(text)}
+    found.update({t: text.find(t) for t in literal if t and t in text and t not in found})
+    if not found:
+        control_ids = (set(tokenizer.all_special_ids) | set(added.values())) - {tokenizer.unk_token_id}
+        ids = tokenizer(text, add_special_tokens=False).input_ids
+        found = {tokenizer.convert_ids_to_tokens(i): k for k, i in enumerate(ids) if i in control_ids}
+    return sorted(found, key=found.get)
+
+
+def check_plain_text(text: str, tokenizer: PreTrainedTokenizerBase, name: str = "text") -> str:
+    """Return ``text`` unchanged when it holds no control token (:func:`control_tokens_in`), else refuse it.
+
+    We refuse rather than rewrite: replacing ``<`` by a lookalike would change the text silently, and T5's
+    own vocabulary has no ``<`` piece to spell a marker with. Motions enter a prompt only as motion arrays.
+
+    Raises:
+        ValueError: naming the first control token and what to do.
+    """
+    found = control_tokens_in(text, tokenizer)
+    if found:
+        raise ValueError(f"{name} holds {found[0]!r}, a control token of the model that typed text may not contain; "
+                         "remove it (a motion goes in through motion=..., never as <motion_id_N> words).")
+    return text
