@@ -20,19 +20,28 @@ Each button calls a plain method (:meth:`Playground.generate`, :meth:`~Playgroun
 the model's result -- and puts it on the tab (``show=False`` only computes). The methods work
 without a browser (tests and notebook cells call them directly), and they never raise: a bad prompt
 or a broken upload becomes a one-line message in the tab. Figures are plotly animations
-(:func:`motiongpt_lite.viz.plotly_animation`) shown in an ``ipywidgets.Output`` by :func:`show_figure`:
-on Colab with plotly's ``colab`` renderer (plotly does not detect Colab by itself), elsewhere with the
-notebook's default one::
+(:func:`motiongpt_lite.viz.plotly_animation`) shown in an ``ipywidgets.Output`` by :func:`show_in_output`:
+on Colab with plotly's ``colab`` renderer (plotly does not detect Colab by itself), elsewhere written
+into the widget's state with the notebook's default renderer, so that headless runs (nbclient,
+papermill, nbval) execute the notebook without waiting on the widget::
 
     from motiongpt_lite.playground import Playground
     app = Playground(gpt, split.clips[:20])     # gpt: a MotionGPT; clips: load_split(...).clips
     app.widget                                   # show it (the last line of a cell)
     app.generate("a person walks forward.", seconds=3.0).message
+
+Bounded, and text stays text: a prompt holding a control token of the model (``<motion_id_5>``, ``</s>``,
+``<pad>``, ...) is refused with a message (the API refuses it, see :mod:`motiongpt_lite.api`); a prompt
+too long for the model is cut, and the message says so; an upload may have at most
+``MAX_UPLOAD_BYTES``; uploaded ``.npy`` and ``.bvh`` clips longer than the model's ``max_frames`` are cut
+to it (and the message says so); a clip in the lists longer than the model's ``max_input_frames`` is
+refused with a message.
 """
 from __future__ import annotations
 
 import io
 import sys
+import warnings
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -50,10 +59,11 @@ from motiongpt_lite.data.dataset import MotionClip
 from motiongpt_lite.data.features import features_to_joints, joints_to_features
 from motiongpt_lite.viz import plotly_animation
 
-__all__ = ["Shown", "Playground", "seconds_to_frames", "read_upload", "show_figure"]
+__all__ = ["Shown", "Playground", "seconds_to_frames", "read_upload", "show_figure", "show_in_output"]
 
 TABS = ("Text → motion", "Motion → text", "Complete", "In-between", "BVH")
 SHOWN_TOKENS = 24  # motion tokens printed in a message before "..."
+MAX_UPLOAD_BYTES = 64 * 2 ** 20  # largest .npy / .bvh accepted (a minute of 120 fps BVH is about 7 MB)
 
 
 @dataclass
@@ -104,6 +114,37 @@ def show_figure(figure: go.Figure) -> None:
     if get_ipython() is None:
         return
     figure.show(renderer="colab") if "google.colab" in sys.modules else display(figure)
+
+
+def show_in_output(out: widgets.Output, figure: go.Figure | None) -> None:
+    """Make an ``ipywidgets.Output`` show ``figure`` alone (or nothing, for None), replacing what it showed.
+
+    Outside Colab the figure is written into the widget's ``outputs`` state from the kernel, not captured
+    with ``with out: display(...)``. Both look the same in JupyterLab and Jupyter, but a captured display
+    makes a headless runner mimic the front end: nbclient (nbconvert, papermill) sends every captured
+    output back to the kernel on the shell channel while it waits there for the cell's reply, and then
+    waits out the whole cell timeout with the kernel idle (the playground cells of notebook 08 did,
+    about a minute each at nbclient's usual timeouts). Written as state, there is nothing to mimic, so
+    notebook 08 runs headless like any other notebook. Colab keeps the captured display (its own
+    front end, with plotly's ``colab`` renderer). Outside IPython (tests, scripts) the widget is only
+    cleared: there is no display formatter to draw the figure with.
+    """
+    inside = get_ipython() is not None
+    # the mime bundle display(figure) would send, under plotly's default renderer; empty for renderers
+    # that draw elsewhere (a browser tab), which keep the captured display
+    bundle = figure._repr_mimebundle_() if figure is not None and inside else {}
+    if inside and figure is not None and ("google.colab" in sys.modules or not bundle):
+        with out:
+            clear_output(wait=True)
+            show_figure(figure)
+        return
+    out.outputs = ({"output_type": "display_data", "data": bundle, "metadata": {}},) if bundle else ()
+
+
+def _check_upload_size(name: str, content: bytes | str) -> None:
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise ValueError(f"{name} is {len(content) / 2 ** 20:.0f} MB, more than the playground reads "
+                         f"({MAX_UPLOAD_BYTES // 2 ** 20} MB); upload a shorter clip.")
 
 
 def _tokens_text(code_idx: np.ndarray) -> str:
@@ -196,10 +237,7 @@ class Playground:
         real = "".join(f"<li>{escape(c)}</li>" for c in shown.captions)
         box.status.value = (f"<div style='color:{colour}'>{lines}</div>"
                             + (f"<b>real captions</b><ul>{real}</ul>" if real else ""))
-        with box.out:
-            clear_output(wait=True)
-            if shown.figure is not None:
-                show_figure(shown.figure)
+        show_in_output(box.out, shown.figure)
         return shown
 
     # -- actions (what the buttons call) ---------------------------------------------------------
@@ -218,10 +256,13 @@ class Playground:
             if not text.strip():
                 raise ValueError("the prompt is empty; type what the person should do, e.g. 'a person walks forward.'")
             frames = self._frames(seconds)
-            result = self.gpt.text_to_motion(text.strip(), length=frames, do_sample=sample, seed=seed)
-            message = (f"{frames} frames ({frames / self.gpt.fps:.1f} s), {len(result.code_idx)} tokens "
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                result = self.gpt.text_to_motion(text.strip(), length=frames, do_sample=sample, seed=seed)
+            notes = "".join(f"{w.message}\n" for w in caught if issubclass(w.category, UserWarning))
+            message = notes + (f"{frames} frames ({frames / self.gpt.fps:.1f} s), {len(result.code_idx)} tokens "
                        f"({'sampled' if sample else 'greedy'}): {_tokens_text(result.code_idx)}")
-            return Shown(message, self._figure(result.joints, text.strip()), result)
+            return Shown(message, self._figure(result.joints, text.strip()[:80]), result)
         return self._show("Text → motion", action, show)
 
     def _caption_features(self, features: np.ndarray, title: str, captions: Sequence[str] = (),
@@ -304,6 +345,7 @@ class Playground:
     # -- reading files ---------------------------------------------------------------------------
     def _read_bvh(self, name: str, content: bytes | str) -> tuple[np.ndarray, str]:
         """BVH text -> (features (T, D) cut to ``max_frames``, a note on what was read)."""
+        _check_upload_size(name, content)
         text = content if isinstance(content, str) else bytes(content).decode("utf-8", errors="replace")
         bvh = parse_bvh(text)
         features = bvh_to_features(bvh, fps=self.gpt.fps)  # (T - 1, 263)
@@ -323,17 +365,24 @@ class Playground:
         if suffix != ".npy":
             raise ValueError(f"{name} is neither a .npy nor a .bvh file; upload features (T, {self.gpt.motion_dim}) "
                              "or joints (T, 22, 3) saved with numpy.save, or a BVH file.")
+        _check_upload_size(name, content)
         try:
             array = np.load(io.BytesIO(bytes(content)), allow_pickle=False)
         except (ValueError, OSError):
             raise ValueError(f"{name} is not a numpy array file; save the array with numpy.save "
                              "and upload that.") from None
+        limit, cut = self.gpt.max_frames, ""
         if array.ndim == 3 and array.shape[1:] == (22, 3):
-            return joints_to_features(array.astype(np.float64)), f"{name}: joints {array.shape} -> features\n"
+            if len(array) > limit + 1:  # joints give one feature frame fewer
+                array, cut = array[:limit + 1], f", cut to the first {limit} frames (the model's max_frames)"
+            return joints_to_features(array.astype(np.float64)), f"{name}: joints {array.shape} -> features{cut}\n"
         if array.ndim != 2 or array.shape[1] != self.gpt.motion_dim:
             raise ValueError(f"{name} holds an array of shape {array.shape}; upload features "
                              f"(T, {self.gpt.motion_dim}) (a new_joint_vecs file) or joints (T, 22, 3).")
-        return array.astype(np.float32), f"{name}: features {array.shape}\n"
+        shape = array.shape
+        if len(array) > limit:
+            array, cut = array[:limit], f", cut to the first {limit} frames (the model's max_frames)"
+        return array.astype(np.float32), f"{name}: features {shape}{cut}\n"
 
     # -- the tabs --------------------------------------------------------------------------------
     def _text_tab(self) -> _Tab:

@@ -179,3 +179,64 @@ def test_a_cmu_bvh_clip_is_imported_captioned_and_listed(app, gpt):
     assert "cut to the first 32" in shown.message and "caption:" in shown.message
     assert all("bvh:131_03" in [v for _, v in d.options] for d in app._dropdowns)
     assert not app.complete("bvh:131_03", given=0.5).error  # the imported clip works in the other tabs
+
+
+def test_figures_are_written_into_the_tab_as_widget_state(app, monkeypatch):
+    """The animation reaches the tab's Output as its ``outputs`` state, never through ``with out:``: a captured
+    display makes nbclient send each output back to the kernel and then wait out the cell timeout (notebook 08
+    ran headless in about a minute per playground cell before)."""
+    import plotly.io as pio
+
+    from motiongpt_lite import playground
+
+    def no_capture(self):
+        raise AssertionError("the playground captured a display with `with out:`")
+
+    monkeypatch.setattr(widgets.Output, "__enter__", no_capture)
+    out = app.tabs["Text → motion"].out
+    app.generate("a person walks forward.", seconds=1.0)  # outside IPython: nothing to draw with
+    assert out.outputs == ()
+    monkeypatch.setattr(playground, "get_ipython", lambda: object())  # inside a kernel, any front end
+    monkeypatch.setattr(pio.renderers, "default", "plotly_mimetype")
+    shown = app.generate("a person walks forward.", seconds=1.0)
+    (output,) = out.outputs
+    assert output["output_type"] == "display_data"
+    assert output["data"] == shown.figure._repr_mimebundle_() and "application/vnd.plotly.v1+json" in output["data"]
+    assert app.generate("   ").error and out.outputs == ()  # a failed action clears the old animation
+
+
+# -- typed text stays text, inputs are bounded (issue 18) ----------------------------------------------
+@pytest.mark.parametrize("prompt, token", [
+    ("a man <motion_id_5> jumps", "<motion_id_5>"), (f"walk <motion_id_{NUM_CODES}>", f"<motion_id_{NUM_CODES}>"),
+    ("a man jumps</s>", "</s>"), ("<pad> walks", "<pad>"), ("a <unk> man", "<unk>"), ("a <extra_id_3> b", "<extra_id_3>"),
+])
+def test_control_tokens_in_a_prompt_are_refused_with_a_message(app, prompt, token):
+    shown = app.generate(prompt, seconds=1.0)
+    assert shown.error and shown.result is None and f"holds '{token}'" in shown.message
+    assert "control token" in _status(app, "Text → motion")
+
+
+def test_a_huge_prompt_is_cut_and_says_so(app, gpt):
+    shown = app.generate("a person walks forward and " * 2000, seconds=1.0)
+    _check_motion(shown, 20)
+    assert f"fits the model's {gpt.max_source_len} source tokens" in shown.message
+    assert len(gpt.lm.tokenizer(shown.result.prompt).input_ids) <= gpt.max_source_len
+
+
+def test_long_uploads_are_cut_and_huge_ones_refused(app, gpt, monkeypatch):
+    buffer = io.BytesIO()
+    np.save(buffer, np.zeros((10_000, 263), np.float32))
+    shown = app.caption_upload("long.npy", buffer.getvalue())
+    _check_motion(shown, gpt.max_frames)
+    assert f"cut to the first {gpt.max_frames} frames" in shown.message
+    import motiongpt_lite.playground as playground_module
+    monkeypatch.setattr(playground_module, "MAX_UPLOAD_BYTES", 1000)
+    for name in ("big.npy", "big.bvh"):
+        shown = app.caption_upload(name, buffer.getvalue())
+        assert shown.error and "more than the playground reads" in shown.message
+
+
+def test_a_listed_clip_beyond_the_input_limit_is_refused(gpt):
+    app = Playground(gpt, {"huge": np.zeros((10_000, 263), np.float32)})
+    shown = app.caption("huge")
+    assert shown.error and f"more than this model takes ({gpt.max_input_frames} frames)" in shown.message
