@@ -9,7 +9,10 @@ Notebook 00 ends with the progress report; ``docs/teaching.md`` explains how a t
   block inside a function body stays a function body), strips all outputs, removes the
   ``nbval-check-output`` tags and tags the solution cells ``raises-exception``, so that "Run All" in
   JupyterLab, nbclient and nbval go on past them. Text after the marker, ``# BEGIN SOLUTION: what to
-  write``, replaces the generated description of what to write.
+  write``, replaces the generated description of what to write. Copies are never written into the
+  solution notebooks' folder, and an existing file is overwritten only when it is the copy generated
+  last time, unchanged (``.student_copies.json`` in the output folder records their sha256): a notebook
+  that holds solution markers, or that a learner has edited, is left alone unless ``--force``.
 * **Progress.** :func:`progress` reads the saved outputs of a learner's checker cells (or runs the
   notebooks first) and says, per exercise, ``correct``, ``not done yet``, ``error`` or ``not run``.
 * **Lint.** :func:`lint_notebook` lists every way a solution notebook breaks the exercise conventions
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import hashlib
 import json
 import os
 import re
@@ -86,17 +90,13 @@ class ExerciseStatus:
 
 
 # --- reading and writing notebooks (plain JSON, the nbformat 4 layout) ---
+GENERATED_FILE = ".student_copies.json"  # in a student folder: file name -> sha256 of the copy we wrote
 
 def _read(path: Path) -> dict:
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise ValueError(f"{path} is not a valid notebook ({error}); open it in Jupyter and save it again.") from error
-
-
-def _write(nb: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def _source(cell: dict) -> str:
@@ -284,25 +284,77 @@ def student_notebook(nb: dict, name: str = "notebook") -> dict:
     return student
 
 
-def write_student_copies(notebook_dir: str | Path = "notebooks", out_dir: str | Path = "student") -> list[Path]:
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _holds_solutions(path: Path) -> bool:
+    """True when a notebook file has ``# BEGIN SOLUTION`` lines in a code cell."""
+    try:
+        nb = _read(path)
+    except (ValueError, OSError):
+        return False
+    return any(cell.get("cell_type") == "code" and any(_MARKER.match(line) for line in _source(cell).splitlines())
+               for cell in nb.get("cells", []) if isinstance(cell, dict))
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def write_student_copies(notebook_dir: str | Path = "notebooks", out_dir: str | Path = "student",
+                         force: bool = False) -> list[Path]:
     """Write the student copy of every notebook of ``notebook_dir`` into ``out_dir`` (same file names).
 
     Every notebook is checked before anything is written, so an unbalanced marker leaves no half-done folder.
+    A file already in ``out_dir`` is replaced only when it is the copy this function wrote last time,
+    unchanged (its sha256 is in ``out_dir/.student_copies.json``), or equal to the new copy.
 
+    Args:
+        force: also replace files that hold solution markers or differ from the last generated copy
+            (a learner's work); never writes into ``notebook_dir`` itself.
     Returns:
         The paths written.
     Raises:
         FileNotFoundError: no notebooks in ``notebook_dir``.
+        ValueError: ``out_dir`` is ``notebook_dir``, or a file would be overwritten (without ``force``).
         UnbalancedMarkers: see :func:`find_exercises`.
     """
-    paths = _notebooks(Path(notebook_dir))
+    source, out = Path(notebook_dir), Path(out_dir)
+    if _same_folder(source, out):
+        raise ValueError(f"--out {out} is the folder of the solution notebooks, which the student copies would "
+                         "overwrite; pass another folder, e.g. --out student.")
+    paths = _notebooks(source)
     if not paths:
         raise FileNotFoundError(f"no notebooks in {notebook_dir}; pass the folder holding the solution notebooks.")
     copies = {path.name: student_notebook(_read(path), path.name) for path in paths}
-    out = Path(out_dir)
-    for file_name, nb in copies.items():
-        _write(nb, out / file_name)
-    return [out / file_name for file_name in copies]
+    texts = {name: json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n" for name, nb in copies.items()}
+    record = out / GENERATED_FILE
+    try:
+        generated = json.loads(record.read_text(encoding="utf-8")) if record.exists() else {}
+    except (ValueError, OSError):
+        generated = {}
+    generated = generated if isinstance(generated, dict) else {}
+    if not force:
+        for name, text in texts.items():
+            target = out / name
+            if not target.exists() or target.read_bytes() == text.encode("utf-8"):
+                continue
+            if _holds_solutions(target):
+                raise ValueError(f"{target} holds solution markers (a solution notebook), so it is not overwritten; "
+                                 "pass another --out folder, or --force to replace it.")
+            if generated.get(name) != _sha256(target):
+                raise ValueError(f"{target} differs from the student copy generated last time (a learner's work?), "
+                                 "so it is not overwritten; move it away, or pass --force to replace it.")
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in texts.items():
+        (out / name).write_text(text, encoding="utf-8")
+        generated[name] = _sha256(out / name)
+    record.write_text(json.dumps(generated, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return [out / name for name in copies]
 
 
 # --- executing notebooks and reading the verdicts ---
@@ -502,7 +554,7 @@ def lint_notebook(path: str | Path) -> list[str]:
 # --- commands ---
 
 def _cmd_student(args: argparse.Namespace) -> None:
-    for path in write_student_copies(args.notebooks, args.out):
+    for path in write_student_copies(args.notebooks, args.out, force=args.force):
         print(f"wrote {path}")
 
 
@@ -524,7 +576,10 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
     """Add ``student``, ``progress`` and ``lint-notebooks`` to a command line's subcommands."""
     p = sub.add_parser("student", help="write the student copies of the notebooks (solutions replaced by stubs)")
     p.add_argument("--notebooks", default="notebooks", help="folder of the solution notebooks (default: notebooks)")
-    p.add_argument("--out", default="student", help="folder for the student copies (default: student)")
+    p.add_argument("--out", default="student", help="folder for the student copies (default: student); never "
+                                                    "the solution notebooks' folder")
+    p.add_argument("--force", action="store_true", help="replace copies a learner has changed and notebooks "
+                                                        "holding solutions (their work is lost)")
     p.set_defaults(func=_cmd_student)
 
     p = sub.add_parser("progress", help="print which exercises of a learner's notebooks are done")

@@ -364,3 +364,45 @@ def test_student_copy_runs_with_every_exercise_not_done(path):
             failures.append(f"cell {index}: {errors[0]['ename']}: {errors[0]['evalue']} (does it use an exercise's answer? "
                             "define what later cells need outside the BEGIN/END SOLUTION block)")
     assert not failures, f"student copy of {path.name}:\n" + "\n".join(failures)
+
+
+# --- student copies never destroy work (issue 18) ---
+
+def _solution_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    (folder / "00_toy.ipynb").write_text(json.dumps(toy_notebook()))
+    return folder
+
+
+def test_student_copies_are_never_written_into_the_solution_folder(tmp_path, capsys):
+    from motiongpt_lite.cli import main
+
+    folder = _solution_folder(tmp_path)
+    before = (folder / "00_toy.ipynb").read_bytes()
+    for force in ([], ["--force"]):
+        assert main(["student", "--notebooks", str(folder), "--out", str(folder), *force]) == 2
+        assert "folder of the solution notebooks" in capsys.readouterr().err
+    assert main(["student", "--notebooks", str(folder), "--out", str(tmp_path / "notebooks" / "." )]) == 2
+    assert (folder / "00_toy.ipynb").read_bytes() == before
+
+
+def test_student_copies_keep_a_learners_work_and_solution_notebooks_unless_forced(tmp_path):
+    folder, out = _solution_folder(tmp_path), tmp_path / "student"
+    write_student_copies(folder, out)
+    write_student_copies(folder, out)  # our own unchanged copy: regenerated without a word
+    copy_path = out / "00_toy.ipynb"
+    edited = json.loads(copy_path.read_text())
+    edited["cells"][2]["source"] = ["answer = 42  # the learner's work\n"]
+    copy_path.write_text(json.dumps(edited))
+    with pytest.raises(ValueError, match="differs from the student copy generated last time"):
+        write_student_copies(folder, out)
+    assert "the learner's work" in copy_path.read_text()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "00_toy.ipynb").write_text(json.dumps(toy_notebook()))  # a solution notebook where copies would go
+    with pytest.raises(ValueError, match="holds solution markers"):
+        write_student_copies(folder, other)
+    assert "BEGIN SOLUTION" in (other / "00_toy.ipynb").read_text()
+    write_student_copies(folder, out, force=True)
+    assert "the learner's work" not in copy_path.read_text()
