@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-__all__ = ["seed_everything", "pick_device", "versions", "hub_offline", "colab_setup"]
+__all__ = ["seed_everything", "pick_device", "versions", "hub_offline", "colab_setup", "follow_umask"]
 
 DRIVE_MOUNT = "/content/drive"  # where Colab mounts Google Drive
 DRIVE_FOLDER = "motiongpt_lite"  # our folder inside MyDrive: data/ and checkpoints/ survive the session
@@ -22,6 +22,20 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+
+
+def follow_umask(*paths: str | Path) -> None:
+    """Give files the permissions a plain ``open()`` would: ``0o666`` minus the process umask.
+
+    safetensors' ``save_file`` and ``tempfile.mkstemp`` create files ``0600``, so on a shared machine a
+    teacher could not read a learner's checkpoints or GIFs; every writer of such files calls this. A
+    folder's files are changed one level down (a saved model folder).
+    """
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in map(Path, paths):
+        for file in ([p for p in path.iterdir() if p.is_file()] if path.is_dir() else [path]):
+            os.chmod(file, 0o666 & ~mask)
 
 
 def pick_device(name: str = "auto") -> torch.device:

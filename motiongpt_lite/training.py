@@ -31,7 +31,7 @@ from torch import nn
 from torch.utils.data import default_collate
 from tqdm.auto import tqdm
 
-from motiongpt_lite.runtime import pick_device, seed_everything
+from motiongpt_lite.runtime import follow_umask, pick_device, seed_everything
 
 __all__ = ["make_accelerator", "make_optimizer", "make_scheduler", "batch_stream", "save_checkpoint",
            "load_checkpoint", "load_model_weights", "fit", "StepFn"]
@@ -184,6 +184,7 @@ def save_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.O
     tensors.update(rng_tensors)
     tmp = path.with_name(path.name + ".tmp")
     save_file(tensors, str(tmp), metadata={"json": json.dumps(meta)})
+    follow_umask(tmp)  # safetensors writes 0600
     os.replace(tmp, path)
     return path
 

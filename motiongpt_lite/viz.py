@@ -203,6 +203,9 @@ def save_animation(anim: animation.FuncAnimation, path: str | os.PathLike, fps: 
     os.close(fd)
     try:
         anim.save(tmp, writer=writer, fps=fps)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp creates 0600: give the GIF the permissions open() would
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -45,7 +45,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_sequence
 from motiongpt_lite.config import EvalConfig, Preset, get_preset, run_dir
 from motiongpt_lite.data.dataset import MotionSplit, MotionTextDataset, collate_motion_text, load_split
 from motiongpt_lite.eval.motion_metrics import fid, matching_metrics
-from motiongpt_lite.runtime import seed_everything
+from motiongpt_lite.runtime import follow_umask, seed_everything
 from motiongpt_lite.training import fit, make_accelerator
 from motiongpt_lite.vq.train import dataset_dir
 
@@ -284,6 +284,7 @@ class RetrievalEvaluator(nn.Module, Evaluator):
         folder.mkdir(parents=True, exist_ok=True)
         weights = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
         save_file(weights, str(folder / "model.safetensors.tmp"))
+        follow_umask(folder / "model.safetensors.tmp")  # safetensors writes 0600
         os.replace(folder / "model.safetensors.tmp", folder / "model.safetensors")
         info = {**self.config(), "training": training or {}}
         (folder / "evaluator.json.tmp").write_text(json.dumps(info), encoding="utf-8")

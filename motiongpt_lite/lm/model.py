@@ -34,7 +34,7 @@ from motiongpt_lite.config import LMConfig
 from motiongpt_lite.lm.surgery import merge_vocabulary, quiet_untied_load_warning, untie_output_head
 from motiongpt_lite.lm.tokenizer import TRAINED, add_motion_tokens, load_text_tokenizer
 from motiongpt_lite.lm.vocab import MotionVocab
-from motiongpt_lite.runtime import hub_offline
+from motiongpt_lite.runtime import follow_umask, hub_offline
 
 __all__ = ["FROM_CONFIG", "t5_config", "build_t5", "load_pretrained_t5", "load_text_model", "MotionSpanLogitsProcessor", "MotionLM"]
 
@@ -264,6 +264,7 @@ class MotionLM:
         folder = Path(folder)
         self.model.save_pretrained(folder)
         self.tokenizer.save_pretrained(folder)
+        follow_umask(folder)  # safetensors writes 0600
         (folder / MOTION_FILE).write_text(json.dumps({**asdict(self.vocab), "message": self.message}, indent=2))
         return folder
 
