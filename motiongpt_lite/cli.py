@@ -26,12 +26,27 @@ from motiongpt_lite.config import PRESETS, embedded_dir, get_preset
 __all__ = ["main"]
 
 
+def _locked(command):
+    """Run a command that writes into the preset's run folder while holding that folder's lock
+    (:func:`motiongpt_lite.runtime.run_folder_lock`): a second one exits with the holder's pid."""
+    def locked(args) -> None:
+        from motiongpt_lite.config import run_dir
+        from motiongpt_lite.runtime import run_folder_lock
+
+        with run_folder_lock(run_dir(get_preset(args.preset))):
+            command(args)
+    locked.__doc__ = command.__doc__
+    return locked
+
+
+@_locked
 def _cmd_run(args) -> None:
     from motiongpt_lite.pipeline import run
 
     run(get_preset(args.preset), stages=args.stages, redo=args.redo)
 
 
+@_locked
 def _cmd_evaluate(args) -> None:
     from motiongpt_lite.pipeline import run
 
@@ -79,6 +94,7 @@ def _cmd_animate(args) -> None:
     print(f"wrote {args.out}")
 
 
+@_locked
 def _cmd_train_vq(args) -> None:
     from motiongpt_lite.vq.train import train_vq
 
@@ -86,12 +102,14 @@ def _cmd_train_vq(args) -> None:
     print(f"tokenizer saved in {run.folder}")
 
 
+@_locked
 def _cmd_tokenize(args) -> None:
     from motiongpt_lite.vq.train import tokenize_preset
 
     print(f"tokens written to {tokenize_preset(get_preset(args.preset), out_dir=args.out)}")
 
 
+@_locked
 def _cmd_pretrain(args) -> None:
     from motiongpt_lite.lm.pretrain import pretrain
 
@@ -99,6 +117,7 @@ def _cmd_pretrain(args) -> None:
     print(f"language model saved in {run.folder}")
 
 
+@_locked
 def _cmd_instruct(args) -> None:
     from motiongpt_lite.lm.instruct import instruct
 
@@ -194,6 +213,13 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as error:
         print(f"motiongpt-lite: error: {error}", file=sys.stderr)
         return 2
+    except RuntimeError as error:
+        from motiongpt_lite.runtime import RunFolderBusy
+
+        if not isinstance(error, RunFolderBusy):
+            raise
+        print(f"motiongpt-lite: error: {error}", file=sys.stderr)
+        return 3
     return 0
 
 

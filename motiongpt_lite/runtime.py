@@ -5,13 +5,17 @@ import importlib.metadata
 import os
 import platform
 import random
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
 
-__all__ = ["seed_everything", "pick_device", "versions", "hub_offline", "colab_setup", "follow_umask"]
+__all__ = ["seed_everything", "pick_device", "versions", "hub_offline", "colab_setup", "follow_umask", "LOCK_FILE", "RunFolderBusy",
+           "run_folder_lock"]
+
+LOCK_FILE = ".lock"  # in a run folder while a command trains or evaluates into it
 
 DRIVE_MOUNT = "/content/drive"  # where Colab mounts Google Drive
 DRIVE_FOLDER = "motiongpt_lite"  # our folder inside MyDrive: data/ and checkpoints/ survive the session
@@ -36,6 +40,46 @@ def follow_umask(*paths: str | Path) -> None:
     for path in map(Path, paths):
         for file in ([p for p in path.iterdir() if p.is_file()] if path.is_dir() else [path]):
             os.chmod(file, 0o666 & ~mask)
+
+
+class RunFolderBusy(RuntimeError):
+    """Another process holds a run folder's lock."""
+
+
+@contextmanager
+def run_folder_lock(folder: str | Path) -> Iterator[Path]:
+    """Hold an exclusive lock on a run folder (``<folder>/.lock``, which records the holder's pid) while the
+    body runs, so that two commands never train the same stages into one folder. The operating system
+    releases the lock when the process ends, even when it is killed. Where ``fcntl`` is missing (Windows)
+    nothing is locked.
+
+    Raises:
+        RunFolderBusy: another process holds the lock; the message names its pid.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield Path(folder)
+        return
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOCK_FILE
+    handle = open(path, "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise RunFolderBusy(f"{folder} is in use by another motiongpt-lite process (pid {holder}); wait for it "
+                                "to finish, or stop it, before running a command on this run folder.") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield folder
+    finally:
+        handle.close()  # closing releases the lock
 
 
 def pick_device(name: str = "auto") -> torch.device:

@@ -69,3 +69,27 @@ def test_a_crash_keeps_the_finished_stages_and_the_rerun_resumes_there(fake_stag
 def test_unknown_stage_names_the_valid_ones(fake_stages):
     with pytest.raises(ValueError, match=r"choose from \['a', 'b', 'c'\]"):
         pipeline.run(get_preset("tiny"), stages=["nope"])
+
+
+def test_a_second_command_on_a_busy_run_folder_exits_naming_the_holder(fake_stages, monkeypatch, capsys):
+    """Issue 18, item 10: two `run` processes on one checkpoint folder must not both train every stage."""
+    import subprocess
+    import sys
+    import time
+
+    from motiongpt_lite.cli import main
+
+    calls, _, folder = fake_stages
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from motiongpt_lite.runtime import run_folder_lock\n"
+        f"with run_folder_lock({str(folder)!r}):\n    print('locked', flush=True); time.sleep(60)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        assert main(["run", "--preset", "tiny"]) == 3
+        assert f"pid {holder.pid}" in capsys.readouterr().err and calls == []
+    finally:
+        holder.kill()
+        holder.wait()
+    time.sleep(0.1)
+    assert main(["run", "--preset", "tiny"]) == 0 and calls == ["a", "b", "c"]  # a killed holder frees the folder
