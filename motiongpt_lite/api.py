@@ -32,6 +32,9 @@ safetensors, ``config.json``, ``Mean.npy``/``Std.npy``) and ``motiongpt.json`` (
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,16 +189,42 @@ class MotionGPT:
 
     # -- saving and loading ----------------------------------------------------------------------
     def save_pretrained(self, folder: str | Path) -> Path:
-        """Write ``lm/``, ``vq/`` and ``motiongpt.json`` into ``folder`` (all weights as safetensors); returns it."""
+        """Write ``lm/``, ``vq/`` and ``motiongpt.json`` into ``folder`` (all weights as safetensors); returns it.
+
+        The model is written into a hidden folder beside ``folder`` and swapped in only when complete, so an
+        interrupted save leaves the previous model whole (never a new ``lm/`` beside an old ``vq/``).
+
+        Raises:
+            ValueError: ``folder`` exists and holds anything but a saved model (it is not replaced).
+        """
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        self.lm.save(folder / "lm")
-        self.motion_tokenizer.save(folder / "vq")
-        save_checkpoint(folder / "vq" / "checkpoint.safetensors", self.motion_tokenizer.vq)
-        (folder / CONFIG_FILE).write_text(json.dumps(
-            {"format": FORMAT, "fps": self.fps, "max_frames": self.max_frames,
-             "max_caption_tokens": self.max_caption_tokens, "frames_per_token": self.frames_per_token,
-             "max_source_len": self.max_source_len, "max_input_frames": self.max_input_frames}, indent=2))
+        if folder.exists():
+            others = sorted(p.name for p in folder.iterdir() if p.name not in (CONFIG_FILE, "lm", "vq")) \
+                if folder.is_dir() else [folder.name]
+            if others:
+                raise ValueError(f"{folder} holds {', '.join(others[:3])}, which are not part of a saved model, so it "
+                                 "is not replaced; save into a new folder or move those away.")
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = folder.parent / f".{folder.name}.saving-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        try:
+            staging.mkdir()
+            self.lm.save(staging / "lm")
+            self.motion_tokenizer.save(staging / "vq")
+            save_checkpoint(staging / "vq" / "checkpoint.safetensors", self.motion_tokenizer.vq)
+            (staging / CONFIG_FILE).write_text(json.dumps(
+                {"format": FORMAT, "fps": self.fps, "max_frames": self.max_frames,
+                 "max_caption_tokens": self.max_caption_tokens, "frames_per_token": self.frames_per_token,
+                 "max_source_len": self.max_source_len, "max_input_frames": self.max_input_frames}, indent=2))
+            if folder.exists():  # swap: the old model leaves only once the new one is complete
+                old = staging.with_name(staging.name.replace(".saving-", ".old-"))
+                folder.rename(old)
+                staging.rename(folder)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                staging.rename(folder)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
         return folder
 
     @classmethod

@@ -7,6 +7,7 @@ import dataclasses
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -241,3 +242,39 @@ def test_motion_inputs_are_capped(gpt, clips):
     small = MotionGPT(gpt.lm, gpt.motion_tokenizer, max_frames=64, max_source_len=24)
     with pytest.raises(ValueError, match="reads at most 24"):  # the motion's tokens alone overflow the prompt
         small.motion_to_text(np.zeros((100, 263), np.float32))
+
+
+def test_an_interrupted_save_leaves_the_previous_model_whole(gpt, tmp_path, monkeypatch):
+    folder = gpt.save_pretrained(tmp_path / "model")
+    before = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    real_save = type(gpt.lm).save
+
+    def save_and_mark(lm, where):
+        real_save(lm, where)
+        (Path(where) / "NEW").write_text("written by the interrupted save")
+        return where
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt  # the learner stops the cell between the language model and the VQ-VAE
+
+    monkeypatch.setattr(type(gpt.lm), "save", save_and_mark)
+    monkeypatch.setattr(gpt.motion_tokenizer, "save", crash)
+    with pytest.raises(KeyboardInterrupt):
+        gpt.save_pretrained(folder)
+    after = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert after == before  # not a new lm/ beside the old vq/
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no half-written folder left behind
+    monkeypatch.undo()
+    gpt.save_pretrained(folder)  # a save over a saved model still works
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("precious")
+    with pytest.raises(ValueError, match="notes.txt, which are not part of a saved model"):
+        gpt.save_pretrained(tmp_path / "mine")
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "precious"
+
+
+def test_nan_statistics_in_a_saved_model_are_refused_on_load(gpt, tmp_path):
+    folder = gpt.save_pretrained(tmp_path / "model")
+    np.save(folder / "vq" / "Std.npy", np.full(263, np.nan, np.float32))
+    with pytest.raises(ValueError, match="Std.npy contains NaN or inf"):
+        MotionGPT.from_pretrained(folder)

@@ -49,6 +49,9 @@ class Normalizer:
         self.std = np.asarray(std, dtype=np.float32)
         if self.mean.shape != self.std.shape or self.mean.ndim != 1:
             raise ValueError(f"mean and std must both be (D,), got {self.mean.shape} and {self.std.shape}.")
+        if not (np.isfinite(self.mean).all() and np.isfinite(self.std).all()):
+            raise ValueError("mean or std contains NaN or inf (every motion would become NaN); recompute them with "
+                             "compute_mean_std over finite clips.")
         if (self.std <= 0).any():
             raise ValueError("std has zero or negative entries; recompute it with compute_mean_std.")
 
@@ -60,7 +63,13 @@ class Normalizer:
         if missing:
             raise FileNotFoundError(f"{root} has no {' or '.join(missing)}; build the dataset with "
                                     "`motiongpt-lite data build` or fetch it with `bash data_download.sh`.")
-        return cls(np.load(root / "Mean.npy"), np.load(root / "Std.npy"))
+        stats = {name: np.load(root / name) for name in ("Mean.npy", "Std.npy")}
+        for name, values in stats.items():  # checked on load: a NaN Std.npy would turn every motion into NaN
+            if not np.isfinite(np.asarray(values, dtype=np.float64)).all():
+                raise ValueError(f"{root / name} contains NaN or inf, which would turn every motion into NaN; "
+                                 "rebuild the statistics (motiongpt_lite.data.normalization.compute_mean_std over "
+                                 "finite clips) or restore the file.")
+        return cls(stats["Mean.npy"], stats["Std.npy"])
 
     def _stats(self, x):
         if isinstance(x, torch.Tensor):
