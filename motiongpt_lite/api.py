@@ -31,6 +31,7 @@ safetensors, ``config.json``, ``Mean.npy``/``Std.npy``) and ``motiongpt.json`` (
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -146,6 +147,26 @@ def _per_item(value: Any, count: int, name: str) -> list:
     return values
 
 
+def _manifest(folder: Path) -> dict[str, str]:
+    """sha256 of every file under ``folder/lm`` and ``folder/vq``, by path relative to ``folder``."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for sub in ("lm", "vq") for p in sorted((folder / sub).rglob("*")) if p.is_file()}
+
+
+def _verify_manifest(folder: Path, recorded: dict[str, str] | None) -> None:
+    """Check the files of a saved model against the sha256 recorded at save (models saved before the manifest
+    existed have none and are loaded as they are)."""
+    if not recorded:
+        return
+    for name, expected in recorded.items():
+        path = folder / name
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing from the saved model; restore it or save the model again.")
+        if hashlib.sha256(path.read_bytes()).hexdigest() != expected:
+            raise ValueError(f"{path} differs from the file saved with this model (sha256 mismatch: damaged, or "
+                             "replaced by another run's); restore it or save the model again.")
+
+
 class MotionGPT:
     """A motion tokenizer and an instruction-tuned motion-language model behind one set of task methods.
 
@@ -214,7 +235,8 @@ class MotionGPT:
             (staging / CONFIG_FILE).write_text(json.dumps(
                 {"format": FORMAT, "fps": self.fps, "max_frames": self.max_frames,
                  "max_caption_tokens": self.max_caption_tokens, "frames_per_token": self.frames_per_token,
-                 "max_source_len": self.max_source_len, "max_input_frames": self.max_input_frames}, indent=2))
+                 "max_source_len": self.max_source_len, "max_input_frames": self.max_input_frames,
+                 "sha256": _manifest(staging)}, indent=2))
             if folder.exists():  # swap: the old model leaves only once the new one is complete
                 old = staging.with_name(staging.name.replace(".saving-", ".old-"))
                 folder.rename(old)
@@ -234,7 +256,13 @@ class MotionGPT:
         if not (folder / CONFIG_FILE).exists():
             raise FileNotFoundError(f"{folder} holds no MotionGPT model ({CONFIG_FILE} missing); write one with "
                                     "MotionGPT.save_pretrained or load a preset's run with MotionGPT.from_preset.")
-        info = json.loads((folder / CONFIG_FILE).read_text())
+        try:
+            info = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
+            settings = [info[k] for k in ("fps", "max_frames", "max_caption_tokens")]
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"{folder / CONFIG_FILE} is damaged ({type(error).__name__}: {error}); save the model "
+                             "again with MotionGPT.save_pretrained.") from None
+        _verify_manifest(folder, info.get("sha256"))
         return cls(MotionLM.load(folder / "lm", device), MotionTokenizer.load(folder / "vq", device), fps=info["fps"],
                    max_frames=info["max_frames"], max_caption_tokens=info["max_caption_tokens"],
                    max_source_len=info.get("max_source_len", DEFAULT_MAX_SOURCE_LEN),

@@ -4,6 +4,8 @@ that gives identical greedy outputs."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import subprocess
 import sys
 import warnings
@@ -276,5 +278,24 @@ def test_an_interrupted_save_leaves_the_previous_model_whole(gpt, tmp_path, monk
 def test_nan_statistics_in_a_saved_model_are_refused_on_load(gpt, tmp_path):
     folder = gpt.save_pretrained(tmp_path / "model")
     np.save(folder / "vq" / "Std.npy", np.full(263, np.nan, np.float32))
+    info = json.loads((folder / "motiongpt.json").read_text())  # saved that way: the manifest agrees
+    info["sha256"]["vq/Std.npy"] = hashlib.sha256((folder / "vq" / "Std.npy").read_bytes()).hexdigest()
+    (folder / "motiongpt.json").write_text(json.dumps(info))
     with pytest.raises(ValueError, match="Std.npy contains NaN or inf"):
+        MotionGPT.from_pretrained(folder)
+
+
+def test_a_flipped_byte_or_a_swapped_tokenizer_is_named_on_load(gpt, tmp_path):
+    folder = gpt.save_pretrained(tmp_path / "model")
+    weights = folder / "vq" / "checkpoint.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="checkpoint.safetensors differs from the file saved with this model"):
+        MotionGPT.from_pretrained(folder)
+    (folder / "vq" / "checkpoint.safetensors").unlink()
+    with pytest.raises(FileNotFoundError, match="checkpoint.safetensors is missing"):
+        MotionGPT.from_pretrained(folder)
+    (folder / "motiongpt.json").write_text("{not json")
+    with pytest.raises(ValueError, match="motiongpt.json is damaged"):
         MotionGPT.from_pretrained(folder)
