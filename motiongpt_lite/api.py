@@ -52,7 +52,7 @@ from motiongpt_lite.lm.model import MotionLM, MotionSpanLogitsProcessor
 from motiongpt_lite.lm.parse import ParsedOutput, parse_ids
 from motiongpt_lite.lm.templates import fill, templates
 from motiongpt_lite.lm.tokenizer import check_plain_text
-from motiongpt_lite.training import save_checkpoint
+from motiongpt_lite.training import save_checkpoint, weights_sha256
 from motiongpt_lite.vq.tokenize import MotionTokenizer, num_tokens
 
 __all__ = ["MotionResult", "MotionGPT"]
@@ -167,6 +167,21 @@ def _verify_manifest(folder: Path, recorded: dict[str, str] | None) -> None:
                              "replaced by another run's); restore it or save the model again.")
 
 
+def _tokenizer_sha256(motion_tokenizer: MotionTokenizer) -> str:
+    return weights_sha256(motion_tokenizer.vq, motion_tokenizer.normalizer.mean, motion_tokenizer.normalizer.std)
+
+
+def _check_pair(lm: MotionLM, motion_tokenizer: MotionTokenizer, vq_where: Path | str = "this motion tokenizer",
+                lm_where: Path | str = "the language model") -> None:
+    """Refuse a motion tokenizer other than the one whose tokens the language model was trained on (recorded by
+    pretraining as ``motion_tokenizer_sha256``; models without the record are not checked)."""
+    recorded = getattr(lm, "motion_tokenizer_sha256", None)
+    if recorded and recorded != _tokenizer_sha256(motion_tokenizer):
+        raise ValueError(f"{vq_where} is not the motion tokenizer {lm_where} was trained with (another VQ-VAE run, or "
+                         "other Mean/Std); load the pair that was trained together, or pretrain and tune again on "
+                         "this tokenizer's tokens.")
+
+
 class MotionGPT:
     """A motion tokenizer and an instruction-tuned motion-language model behind one set of task methods.
 
@@ -188,6 +203,7 @@ class MotionGPT:
             raise ValueError(f"the motion tokenizer has {motion_tokenizer.num_codes} codes but the language model "
                              f"knows {lm.vocab.num_codes}; load the pair that was trained together.")
         self.lm, self.motion_tokenizer = lm, motion_tokenizer
+        _check_pair(lm, motion_tokenizer)
         self.fps, self.max_frames, self.max_caption_tokens, self.batch_size = fps, max_frames, max_caption_tokens, batch_size
         self.max_source_len = int(max_source_len)
         self.max_input_frames = int(max_input_frames) if max_input_frames else 2 * max_frames
@@ -207,6 +223,10 @@ class MotionGPT:
     def max_codes(self) -> int:
         """Most motion tokens generated for one motion."""
         return num_tokens(self.max_frames, self.frames_per_token)
+
+    def tokenizer_sha256(self) -> str:
+        """Fingerprint of the motion tokenizer: its VQ-VAE weights and normalisation statistics."""
+        return _tokenizer_sha256(self.motion_tokenizer)
 
     # -- saving and loading ----------------------------------------------------------------------
     def save_pretrained(self, folder: str | Path) -> Path:
@@ -263,7 +283,9 @@ class MotionGPT:
             raise ValueError(f"{folder / CONFIG_FILE} is damaged ({type(error).__name__}: {error}); save the model "
                              "again with MotionGPT.save_pretrained.") from None
         _verify_manifest(folder, info.get("sha256"))
-        return cls(MotionLM.load(folder / "lm", device), MotionTokenizer.load(folder / "vq", device), fps=info["fps"],
+        lm, motion_tokenizer = MotionLM.load(folder / "lm", device), MotionTokenizer.load(folder / "vq", device)
+        _check_pair(lm, motion_tokenizer, folder / "vq", folder / "lm")
+        return cls(lm, motion_tokenizer, fps=info["fps"],
                    max_frames=info["max_frames"], max_caption_tokens=info["max_caption_tokens"],
                    max_source_len=info.get("max_source_len", DEFAULT_MAX_SOURCE_LEN),
                    max_input_frames=info.get("max_input_frames"))
@@ -283,7 +305,9 @@ class MotionGPT:
             raise FileNotFoundError(f"no trained language model for preset {preset.name} in {candidates[0]} or "
                                     f"{candidates[1]}; run `motiongpt-lite instruct --preset {preset.name}` first.")
         fps = 12.5 if preset.data.dataset == "kit" else 20.0
-        return cls(MotionLM.load(found[0], device), MotionTokenizer.load(vq_dir(preset), device), fps=fps,
+        lm, motion_tokenizer = MotionLM.load(found[0], device), MotionTokenizer.load(vq_dir(preset), device)
+        _check_pair(lm, motion_tokenizer, vq_dir(preset), found[0])
+        return cls(lm, motion_tokenizer, fps=fps,
                    max_frames=preset.data.max_frames, max_caption_tokens=preset.lm.max_caption_tokens,
                    max_source_len=preset.instruct.max_source_len)
 

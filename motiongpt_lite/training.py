@@ -13,6 +13,7 @@ or several processes started with ``accelerate launch`` / ``torchrun``:
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -34,7 +35,7 @@ from tqdm.auto import tqdm
 from motiongpt_lite.runtime import follow_umask, pick_device, seed_everything
 
 __all__ = ["make_accelerator", "make_optimizer", "make_scheduler", "batch_stream", "save_checkpoint",
-           "load_checkpoint", "load_model_weights", "fit", "StepFn"]
+           "load_checkpoint", "load_model_weights", "fit", "StepFn", "weights_sha256"]
 
 StepFn = Callable[[nn.Module, Any], "tuple[torch.Tensor, dict[str, Any]]"]
 CHECKPOINT_FORMAT = "motiongpt_lite-checkpoint-1"
@@ -149,6 +150,22 @@ def _model_tensors(model: nn.Module) -> tuple[dict[str, torch.Tensor], dict[str,
         seen[key] = name
         tensors[f"model.{name}"] = value.detach().cpu().contiguous()
     return tensors, aliases
+
+
+def weights_sha256(model: nn.Module, *arrays: np.ndarray) -> str:
+    """A fingerprint of a model's weights (its state dict, names and values) and of any extra arrays, e.g.
+    the normalisation statistics of a motion tokenizer: equal exactly when the numbers are equal, however
+    the weights were saved (a training checkpoint and a ``save_pretrained`` copy agree)."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        value = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}:{value.dtype}:{tuple(value.shape)}".encode())
+        digest.update(value.view(torch.uint8).numpy().tobytes() if value.numel() else b"")
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(f"array:{array.dtype}:{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
 
 
 def save_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer | None = None,

@@ -20,6 +20,7 @@ from motiongpt_lite.api import MotionGPT, MotionResult
 from motiongpt_lite.data.normalization import Normalizer
 from motiongpt_lite.lm.instruct import instruct
 from motiongpt_lite.lm.pretrain import pretrain
+from motiongpt_lite.training import save_checkpoint
 from motiongpt_lite.vq.model import VQVAE
 from motiongpt_lite.vq.tokenize import MotionTokenizer
 
@@ -299,3 +300,23 @@ def test_a_flipped_byte_or_a_swapped_tokenizer_is_named_on_load(gpt, tmp_path):
     (folder / "motiongpt.json").write_text("{not json")
     with pytest.raises(ValueError, match="motiongpt.json is damaged"):
         MotionGPT.from_pretrained(folder)
+
+
+def test_another_runs_motion_tokenizer_is_refused(gpt, tmp_path):
+    """Issue 18: a VQ-VAE with the same codebook size from another run used to load without a word."""
+    gpt.lm.motion_tokenizer_sha256 = gpt.tokenizer_sha256()  # as pretraining records it
+    try:
+        folder = gpt.save_pretrained(tmp_path / "model")
+        assert MotionGPT.from_pretrained(folder).tokenizer_sha256() == gpt.tokenizer_sha256()  # survives the round trip
+        other = VQVAE(gpt.motion_tokenizer.vq.cfg)  # same architecture and codebook size, other weights
+        with pytest.raises(ValueError, match="is not the motion tokenizer the language model was trained with"):
+            MotionGPT(gpt.lm, MotionTokenizer(other.eval(), gpt.motion_tokenizer.normalizer))
+        MotionTokenizer(other.eval(), gpt.motion_tokenizer.normalizer).save(folder / "vq")
+        save_checkpoint(folder / "vq" / "checkpoint.safetensors", other)
+        info = json.loads((folder / "motiongpt.json").read_text())
+        info.pop("sha256")  # even without the file manifest, the pairing is checked
+        (folder / "motiongpt.json").write_text(json.dumps(info))
+        with pytest.raises(ValueError, match="vq is not the motion tokenizer .*lm was trained with"):
+            MotionGPT.from_pretrained(folder)
+    finally:
+        gpt.lm.motion_tokenizer_sha256 = None

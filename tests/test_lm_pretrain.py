@@ -182,3 +182,34 @@ def test_two_processes_with_gloo_end_with_identical_parameters(data, tmp_path):
     for name, tensor in sorted(single.lm.model.state_dict().items()):
         h.update(name.encode() + tensor.contiguous().numpy().tobytes())
     assert h.hexdigest() != digest
+
+
+def test_pretraining_records_which_motion_tokenizer_made_its_tokens(data, tmp_path):
+    """Issue 18: the saved language model names its motion tokenizer (a fingerprint of the VQ-VAE's weights
+    and Mean/Std), so that MotionGPT can refuse another run's tokenizer."""
+    import dataclasses
+
+    import torch
+
+    from motiongpt_lite.api import MotionGPT
+    from motiongpt_lite.data.normalization import Normalizer
+    from motiongpt_lite.training import save_checkpoint
+    from motiongpt_lite.vq.model import VQVAE
+    from motiongpt_lite.vq.tokenize import MotionTokenizer
+
+    preset = fake_preset(steps=2, batch_size=4, d_model=32, d_ff=64, d_kv=8, num_layers=1, num_heads=2)
+    vq_folder = tmp_path / "vq"
+    torch.manual_seed(0)
+    vq = VQVAE(dataclasses.replace(preset.vq, width=32, depth=1, code_dim=16)).eval()
+    tokenizer = MotionTokenizer(vq, Normalizer(np.zeros(263, np.float32), np.ones(263, np.float32)))
+    tokenizer.save(vq_folder)
+    save_checkpoint(vq_folder / "checkpoint.safetensors", vq)
+    shutil.copytree(data / "tokens", vq_folder / "tokens")
+    run = pretrain(preset, data_dir=data, tokens_dir=vq_folder / "tokens", out_dir=tmp_path / "pre", progress=False)
+    loaded = MotionLM.load(tmp_path / "pre" / "model")
+    assert loaded.motion_tokenizer_sha256 == run.lm.motion_tokenizer_sha256 is not None
+    assert MotionGPT(loaded, MotionTokenizer.load(vq_folder)).tokenizer_sha256() == loaded.motion_tokenizer_sha256
+    torch.manual_seed(1)
+    other = VQVAE(vq.cfg).eval()
+    with pytest.raises(ValueError, match="not the motion tokenizer"):
+        MotionGPT(loaded, MotionTokenizer(other, tokenizer.normalizer))

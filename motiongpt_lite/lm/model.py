@@ -189,6 +189,7 @@ class MotionLM:
     tokenizer: PreTrainedTokenizerBase
     vocab: MotionVocab
     message: str = ""
+    motion_tokenizer_sha256: str | None = None  # weights_sha256 of the motion tokenizer its tokens came from
 
     @classmethod
     def build(cls, lm: LMConfig, num_codes: int, captions: Iterable[str] | None = None,
@@ -265,7 +266,8 @@ class MotionLM:
         self.model.save_pretrained(folder)
         self.tokenizer.save_pretrained(folder)
         follow_umask(folder)  # safetensors writes 0600
-        (folder / MOTION_FILE).write_text(json.dumps({**asdict(self.vocab), "message": self.message}, indent=2))
+        (folder / MOTION_FILE).write_text(json.dumps({**asdict(self.vocab), "message": self.message,
+                                                      "motion_tokenizer_sha256": self.motion_tokenizer_sha256}, indent=2))
         return folder
 
     @classmethod
@@ -280,4 +282,4 @@ class MotionLM:
         model = T5ForConditionalGeneration.from_pretrained(folder).to(device).eval()
         tokenizer = AutoTokenizer.from_pretrained(folder)
         vocab = MotionVocab.from_tokenizer(tokenizer, info["num_codes"])
-        return cls(model, tokenizer, vocab, f"loaded from {folder}")
+        return cls(model, tokenizer, vocab, f"loaded from {folder}", info.get("motion_tokenizer_sha256"))

@@ -26,7 +26,7 @@ from motiongpt_lite.data.dataset import load_split
 from motiongpt_lite.lm.model import MotionLM
 from motiongpt_lite.lm.parse import parse_ids
 from motiongpt_lite.lm.tasks import IGNORE, PROMPTS, TASKS, MotionText, PretrainDataset, collate_examples, prompt_texts
-from motiongpt_lite.training import fit, make_accelerator
+from motiongpt_lite.training import fit, make_accelerator, weights_sha256
 
 __all__ = ["PretrainRun", "lm_pretrain_dir", "load_motion_texts", "pretrain_step", "pretrain",
            "text_to_motion_report"]
@@ -112,6 +112,17 @@ def pretrain_step(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> tup
     return out.loss, logs
 
 
+def _tokenizer_sha256(vq_folder: Path) -> str | None:
+    """The fingerprint (:func:`~motiongpt_lite.training.weights_sha256`) of the motion tokenizer beside a tokens
+    folder (``checkpoints/<preset>/vq``), or None when there is none (tokens made elsewhere)."""
+    from motiongpt_lite.vq.tokenize import MotionTokenizer
+
+    if not ((vq_folder / "config.json").is_file() and (vq_folder / "checkpoint.safetensors").is_file()):
+        return None
+    tokenizer = MotionTokenizer.load(vq_folder)
+    return weights_sha256(tokenizer.vq, tokenizer.normalizer.mean, tokenizer.normalizer.std)
+
+
 def pretrain(preset: Preset | str | None = None, *, cfg: LMConfig | None = None, data_dir: str | Path | None = None,
              tokens_dir: str | Path | None = None, out_dir: str | Path | None = None, save: bool = True,
              resume: bool = True, stop_after: int | None = None, progress: bool = True) -> PretrainRun:
@@ -158,6 +169,7 @@ def pretrain(preset: Preset | str | None = None, *, cfg: LMConfig | None = None,
                   collate_fn=collate_examples, accelerator=accelerator, progress=progress,
                   desc=f"pretrain {preset.name}")
     lm.model = accelerator.unwrap_model(lm.model).cpu().eval()
+    lm.motion_tokenizer_sha256 = _tokenizer_sha256(tokens_dir.parent)
     if save and accelerator.is_main_process:
         lm.save(folder / "model")
         (folder / "history.json").write_text(json.dumps(history, indent=1))
