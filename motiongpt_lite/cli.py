@@ -14,6 +14,7 @@ Commands:
     student      write the student copies of the notebooks (solutions become stubs)   (classroom)
     progress     which exercises of a learner's notebooks are done                  (notebook 00)
     lint-notebooks  check the notebooks' setup cells, badges and exercise cells      (classroom)
+    check-notebooks run every notebook top to bottom at a preset; pass/fail, time, size (README)
 """
 from __future__ import annotations
 
@@ -203,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     from motiongpt_lite.classroom import add_subcommands as add_classroom_commands
 
     add_classroom_commands(sub)  # student, progress, lint-notebooks
+    from motiongpt_lite.notebook_check import add_subcommands as add_notebook_check
+
+    add_notebook_check(sub)  # check-notebooks
     return parser
 
 
