@@ -10,7 +10,8 @@ import torch
 
 from lm_fake_data import NUM_CODES, fake_preset, make_fake_dataset
 from motiongpt_lite.exercises import (check_exercise_6_1, check_exercise_6_2, check_exercise_6_3, run_check)
-from motiongpt_lite.exercises.notebook_06 import family_loss
+from motiongpt_lite.exercises.common import compare_paired
+from motiongpt_lite.exercises.notebook_06 import family_loss, family_losses
 from motiongpt_lite.lm.instruct import InstructDataset, instruct_step
 from motiongpt_lite.lm.model import MotionLM
 from motiongpt_lite.lm.pretrain import load_motion_texts
@@ -136,3 +137,21 @@ def test_unsolved_exercise_is_reported_not_raised(capsys):
     run_check("6.2", lambda: check_exercise_6_2(new_templates))  # noqa: F821 (never defined)
     out = capsys.readouterr().out
     assert "Exercise 6.1: not done yet" in out and "Exercise 6.2: not done yet" in out and "✓" not in out
+
+
+def test_6_3_decides_per_motion_within_the_noise_of_the_sample(models):
+    """The "about the same" band follows from the sample (paired standard errors), not from a fixed ratio
+    of the mean losses that one preset's draw meets and another's misses: at tiny the knob's in-betweening
+    loss was 1.094 times the reference's, below the old 1.1 band, yet higher on every one of 16 motions."""
+    rng = np.random.default_rng(0)
+    reference = rng.uniform(2.0, 3.0, size=16)
+    assert compare_paired(reference * 1.09 + rng.normal(0, 0.01, 16), reference) == "higher"  # small, but everywhere
+    assert compare_paired(reference / 1.09, reference) == "lower"
+    noisy = reference + rng.normal(0.3, 3.0, size=16)  # a larger mean change, lost in the noise of 16 motions
+    assert compare_paired(noisy, reference) == "about the same"
+    assert compare_paired(reference, reference) == "about the same"
+    with pytest.raises(ValueError, match="n >= 2"):
+        compare_paired(reference[:1], reference[:1])
+    untrained, trained, items, cfg = models
+    before, after = family_losses(untrained, items, cfg, "inbetween"), family_losses(trained, items, cfg, "inbetween")
+    assert before.shape == after.shape == (len(items),) and (after < before).all()
