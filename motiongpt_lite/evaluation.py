@@ -496,8 +496,12 @@ def tokenizer_fidelity(tokenizer: MotionTokenizer, data_dir, split: str = "test"
         max_clips: the first this many labelled whole motions.
         fps: frames per second of the dataset.
     Returns:
-        ``{"real": report, "reconstructed": report}``; empty when the split has no labels.
+        ``{"real": report, "reconstructed": report, "reconstructed, seen combinations": report,
+        "reconstructed, held-out combinations": report}`` (the last two split by the generator's ``HELD_OUT``:
+        parameter combinations no training motion has, such as a one-arm forward raise); empty without labels.
     """
+    from motiongpt_lite.data.synthetic import held_out
+
     clips = [c for c in whole_motions(data_dir, split) if c.labels][:max_clips]
     if not clips:
         return {}
@@ -505,7 +509,13 @@ def tokenizer_fidelity(tokenizer: MotionTokenizer, data_dir, split: str = "test"
     real = [np.asarray(features_to_joints(np.asarray(c.motion, np.float32))) for c in clips]  # (T, J, 3) each
     recon = [np.asarray(features_to_joints(tokenizer.reconstruct(np.asarray(c.motion, np.float32)).numpy()))
              for c in clips]
-    return {"real": semantic_accuracy(real, labels, fps), "reconstructed": semantic_accuracy(recon, labels, fps)}
+    reports = {"real": semantic_accuracy(real, labels, fps), "reconstructed": semantic_accuracy(recon, labels, fps)}
+    for part, keep in (("seen", False), ("held-out", True)):
+        rows = [i for i, label in enumerate(labels) if held_out(label) == keep]
+        if rows:
+            reports[f"reconstructed, {part} combinations"] = semantic_accuracy([recon[i] for i in rows],
+                                                                               [labels[i] for i in rows], fps)
+    return reports
 
 
 def evaluate(gpt: "MotionGPT", evaluator: "Evaluator", preset: Preset | str | None = None, split: str = "test",

@@ -93,9 +93,12 @@ def stage_vq(preset: Preset, out: Path) -> dict:
         result.update({f"recon_semantic_{k}": round(v, 3) for k, v in recon.overall.items()})
         worst = min(recon.per_action, key=lambda a: recon.per_action[a]["action"])
         result["recon_worst_action"] = f"{worst} {recon.per_action[worst]['action']:.2f}"
+        for part, key in (("seen", "reconstructed, seen combinations"), ("held_out", "reconstructed, held-out combinations")):
+            if key in fidelity:
+                result[f"recon_{part}_action"] = round(fidelity[key].overall["action"], 3)
         (out / "vq_fidelity.md").write_text("# Semantic checks of the motion tokenizer's reconstructions (test split)\n\n"
-                                            f"## reconstructed\n\n{recon.table()}\n\n"
-                                            f"## real motions\n\n{fidelity['real'].table()}\n")
+                                            + "\n\n".join(f"## {name}\n\n{rep.table()}" for name, rep in fidelity.items())
+                                            + "\n")
     real = evaluate_reference(tokenizer)
     if real is not None:
         result.update({f"real_clips_{k}": round(v, 3) for k, v in real.items()})
