@@ -63,7 +63,9 @@ def _cmd_gallery(args) -> None:
     if page.exists() and GALLERY_MARK not in page.read_text() and not args.force:
         sys.exit(f"{page} was not written by `motiongpt-lite gallery`; choose another --out or pass --force.")
     preset = get_preset(args.preset)
-    print(f"[gallery] written to {write_gallery(MotionGPT.from_preset(preset), preset, out)}")
+    rows = write_gallery(MotionGPT.from_preset(preset), preset, out)
+    passed = sum(bool(r["checks"]) and all(r["checks"].values()) for r in rows)
+    print(f"[gallery] {page}: {len(rows)} captions, {passed} pass every check")
 
 
 def _cmd_data_build(args) -> None:

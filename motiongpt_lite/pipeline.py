@@ -197,7 +197,10 @@ def stage_demo(preset: Preset, out: Path) -> dict:
         clip = load_split(dataset_dir(preset), "test", dataset="embedded").clips[0]
     caption = gpt.motion_to_text(clip.motion).text
     real = real_motion_captions(gpt)
-    result = {"animations": written, "gallery": str(write_gallery(gpt, preset, out / "demo")), "caption_of_held_out_motion": caption,
+    gallery = write_gallery(gpt, preset, out / "demo")
+    passed = sum(bool(r["checks"]) and all(r["checks"].values()) for r in gallery)
+    result = {"animations": written, "gallery": str(out / "demo" / "gallery.md"),
+              "gallery_all_checks_pass": f"{passed}/{len(gallery)}", "caption_of_held_out_motion": caption,
               "its_real_captions": [c.text for c in clip.captions], "real_clip_captions": real}
     if real:
         result["real_clips_named_right"] = f"{sum(r['ok'] for r in real)}/{len(real)}"
@@ -208,7 +211,7 @@ GALLERY_PROMPTS = 8  # held-out test captions in the gallery: half of seen combi
 GALLERY_MARK = "<!-- written by motiongpt-lite gallery -->"
 
 
-def write_gallery(gpt: "MotionGPT", preset: Preset, out: Path, count: int = GALLERY_PROMPTS) -> Path:
+def write_gallery(gpt: "MotionGPT", preset: Preset, out: Path, count: int = GALLERY_PROMPTS) -> list[dict]:
     """A fixed-seed gallery: test captions -> generated motion (filmstrip PNG) with every semantic verdict.
 
     The captions are drawn with ``preset.seed`` from the labelled whole test motions, half from parameter
@@ -221,7 +224,8 @@ def write_gallery(gpt: "MotionGPT", preset: Preset, out: Path, count: int = GALL
         out: folder to write ``gallery.md`` and ``gallery_<i>.png`` into (created).
         count: number of captions.
     Returns:
-        the path of ``gallery.md``.
+        one dict per caption: ``caption``, ``combination`` ("seen" / "held-out"), ``checks`` (attribute ->
+        passed; empty when no motion was written) and ``image`` (the PNG's path, or None).
     """
     import matplotlib.pyplot as plt
 
@@ -244,19 +248,22 @@ def write_gallery(gpt: "MotionGPT", preset: Preset, out: Path, count: int = GALL
              "given. The verdicts are the automatic semantic checks (`motiongpt_lite.eval.semantic`).", "",
              "| caption | combination | verdicts | motion |", "|---|---|---|---|"]
     results = gpt.text_to_motion([c.captions[0].text for c in chosen])
+    rows = []
     for i, (clip, result) in enumerate(zip(chosen, results)):
-        kind = "held-out" if held_out(clip.labels) else "seen"
-        if not result.has_motion:
-            lines.append(f"| {clip.captions[0].text} | {kind} | no motion written | |")
-            continue
-        checks = motion_checks(result.joints, clip.labels, gpt.fps)
-        verdicts = ", ".join(f"{name} {'ok' if ok else 'FAIL'}" for name, ok in checks.items())
-        fig = viz.filmstrip(result.joints, num_frames=6)
-        fig.savefig(out / f"gallery_{i}.png", dpi=60)
-        plt.close(fig)
-        lines.append(f"| {clip.captions[0].text} | {kind} | {verdicts} | ![](gallery_{i}.png) |")
+        row = {"caption": clip.captions[0].text, "combination": "held-out" if held_out(clip.labels) else "seen",
+               "checks": {}, "image": None}
+        if result.has_motion:
+            row["checks"] = motion_checks(result.joints, clip.labels, gpt.fps)
+            fig = viz.filmstrip(result.joints, num_frames=6)
+            row["image"] = out / f"gallery_{i}.png"
+            fig.savefig(row["image"], dpi=60)
+            plt.close(fig)
+        verdicts = ", ".join(f"{name} {'ok' if ok else 'FAIL'}" for name, ok in row["checks"].items())
+        image = f"![]({row['image'].name})" if row["image"] else ""
+        lines.append(f"| {row['caption']} | {row['combination']} | {verdicts or 'no motion written'} | {image} |")
+        rows.append(row)
     (out / "gallery.md").write_text("\n".join(lines) + "\n")
-    return out / "gallery.md"
+    return rows
 
 
 STAGES: dict[str, Callable[[Preset, Path], dict]] = {
