@@ -167,6 +167,22 @@ def _verify_manifest(folder: Path, recorded: dict[str, str] | None) -> None:
                              "replaced by another run's); restore it or save the model again.")
 
 
+def _check_decoding(num_beams: Any, top_k: Any, temperature: Any, max_new_tokens: Any) -> None:
+    """Decoding settings as generate needs them, refused before any work with the value named."""
+    def whole(x: Any) -> bool:
+        return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+    if not whole(num_beams) or num_beams < 1:
+        raise ValueError(f"num_beams={num_beams!r} must be a whole number of at least 1 (1: no beam search).")
+    if not whole(top_k) or top_k < 0:
+        raise ValueError(f"top_k={top_k!r} must be a whole number of at least 0 (0: no top-k filtering).")
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.floating)) or \
+            not np.isfinite(temperature) or temperature <= 0:
+        raise ValueError(f"temperature={temperature!r} must be a positive number (1.0: the model's distribution).")
+    if max_new_tokens is not None and (not whole(max_new_tokens) or max_new_tokens < 1):
+        raise ValueError(f"max_new_tokens={max_new_tokens!r} must be a whole number of at least 1, or None.")
+
+
 def _tokenizer_sha256(motion_tokenizer: MotionTokenizer) -> str:
     return weights_sha256(motion_tokenizer.vq, motion_tokenizer.normalizer.mean, motion_tokenizer.normalizer.std)
 
@@ -379,6 +395,7 @@ class MotionGPT:
         Returns:
             B parsed outputs.
         """
+        _check_decoding(num_beams, top_k, temperature, max_new_tokens)
         v, eos = self.lm.vocab, self.lm.tokenizer.eos_token_id
         min_codes = min_codes or [1] * len(prompts)
         max_codes = max_codes or [self.max_codes] * len(prompts)

@@ -94,9 +94,14 @@ GENERATED_FILE = ".student_copies.json"  # in a student folder: file name -> sha
 
 def _read(path: Path) -> dict:
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"{path} is not a valid notebook ({error}); open it in Jupyter and save it again.") from error
+    if not (isinstance(nb, dict) and isinstance(nb.get("cells"), list)
+            and all(isinstance(c, dict) and "cell_type" in c for c in nb["cells"])):
+        raise ValueError(f"{path} is JSON but not a notebook (no list of cells); open it in Jupyter and save it "
+                         "again, or move it out of the folder.")
+    return nb
 
 
 def _source(cell: dict) -> str:

@@ -139,10 +139,21 @@ def _cmd_bench(args) -> None:
         bench_lm(device=args.device)
 
 
+def _positive_steps(text: str) -> int:
+    """argparse type of --stop-after: a whole number of steps, at least 1 (0 or less would save nothing)."""
+    try:
+        steps = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of steps; pass e.g. --stop-after 100.") from None
+    if steps < 1:
+        raise argparse.ArgumentTypeError(f"{steps} steps would train nothing and write no checkpoint; pass at least 1.")
+    return steps
+
+
 def _add_training_args(p: argparse.ArgumentParser, presets: str) -> None:
     p.add_argument("--preset", help=f"one of {presets} (default: $MOTIONGPT_LITE_PRESET or small)")
     p.add_argument("--no-resume", action="store_true", help="start over instead of continuing from the checkpoint")
-    p.add_argument("--stop-after", type=int, help="stop (with a checkpoint) after this many steps")
+    p.add_argument("--stop-after", type=_positive_steps, help="stop (with a checkpoint) after this many steps (>= 1)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -200,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_gallery)
     p = sub.add_parser("bench", help="print speed and memory numbers on the present device")
     p.add_argument("what", choices=["vq", "lm"], help="the motion tokenizer or the language model")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help="auto, cpu, cuda or mps")
     p.set_defaults(func=_cmd_bench)
 
     from motiongpt_lite.classroom import add_subcommands as add_classroom_commands

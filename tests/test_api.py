@@ -320,3 +320,25 @@ def test_another_runs_motion_tokenizer_is_refused(gpt, tmp_path):
             MotionGPT.from_pretrained(folder)
     finally:
         gpt.lm.motion_tokenizer_sha256 = None
+
+
+@pytest.mark.parametrize("decoding, match", [
+    ({"num_beams": 0}, "num_beams=0"), ({"num_beams": 1.5}, "num_beams=1.5"), ({"top_k": -1}, "top_k=-1"),
+    ({"temperature": 0.0, "do_sample": True}, "temperature=0.0"), ({"temperature": float("nan")}, "temperature=nan"),
+    ({"max_new_tokens": 0}, "max_new_tokens=0"),
+])
+def test_bad_decoding_settings_are_named_before_any_work(gpt, clips, decoding, match):
+    for call in (lambda: gpt.text_to_motion("a man jumps.", length=8, **decoding),
+                 lambda: gpt.motion_to_text(clips[0], **decoding)):
+        with pytest.raises(ValueError, match=match):
+            call()
+
+
+def test_a_damaged_motion_vocab_file_is_named(gpt, tmp_path):
+    from motiongpt_lite.lm.model import MotionLM
+
+    folder = gpt.lm.save(tmp_path / "lm")
+    for content in ("{not json", '{"offset": 3}'):
+        (folder / "motion_vocab.json").write_text(content)
+        with pytest.raises(ValueError, match="motion_vocab.json is damaged"):
+            MotionLM.load(folder)

@@ -406,3 +406,12 @@ def test_student_copies_keep_a_learners_work_and_solution_notebooks_unless_force
     assert "BEGIN SOLUTION" in (other / "00_toy.ipynb").read_text()
     write_student_copies(folder, out, force=True)
     assert "the learner's work" not in copy_path.read_text()
+
+
+@pytest.mark.parametrize("content", ["[1, 2, 3]", '{"cells": 5}', '{"metadata": {}}', '{"cells": [7]}'])
+def test_progress_on_json_that_is_not_a_notebook_names_the_file(tmp_path, content):
+    (tmp_path / "00_odd.ipynb").write_text(content)
+    (tmp_path / "01_toy.ipynb").write_text(json.dumps(toy_notebook()))
+    statuses = progress(tmp_path)
+    assert (statuses[0].notebook, statuses[0].status) == ("00_odd.ipynb", "error")
+    assert "is JSON but not a notebook" in statuses[0].detail and statuses[1].status == "correct"

@@ -93,3 +93,15 @@ def test_a_second_command_on_a_busy_run_folder_exits_naming_the_holder(fake_stag
         holder.wait()
     time.sleep(0.1)
     assert main(["run", "--preset", "tiny"]) == 0 and calls == ["a", "b", "c"]  # a killed holder frees the folder
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["train-vq", "--stop-after", "0"], "would train nothing"), (["pretrain", "--stop-after", "-5"], "would train nothing"),
+    (["instruct", "--stop-after", "ten"], "not a whole number of steps"), (["bench", "lm", "--device", "tpu"], "tpu"),
+])
+def test_command_line_values_that_would_do_nothing_or_crash_are_refused(argv, words, capsys):
+    from motiongpt_lite.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2 and words in capsys.readouterr().err

@@ -277,9 +277,14 @@ class MotionLM:
         if not (folder / MOTION_FILE).exists():
             raise FileNotFoundError(f"{folder} holds no merged motion-language model ({MOTION_FILE} missing); "
                                     "save one with MotionLM.save or run `motiongpt-lite pretrain`.")
-        info = json.loads((folder / MOTION_FILE).read_text())
+        try:
+            info = json.loads((folder / MOTION_FILE).read_text(encoding="utf-8"))
+            num_codes = int(info["num_codes"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"{folder / MOTION_FILE} is damaged ({type(error).__name__}: {error}); save the model "
+                             "again with MotionLM.save or rerun the stage that wrote it.") from None
         quiet_untied_load_warning()
         model = T5ForConditionalGeneration.from_pretrained(folder).to(device).eval()
         tokenizer = AutoTokenizer.from_pretrained(folder)
-        vocab = MotionVocab.from_tokenizer(tokenizer, info["num_codes"])
+        vocab = MotionVocab.from_tokenizer(tokenizer, num_codes)
         return cls(model, tokenizer, vocab, f"loaded from {folder}", info.get("motion_tokenizer_sha256"))

@@ -130,7 +130,7 @@ def load_text_tokenizer(name_or_dir: str | None, captions: Iterable[str] | None 
     captions = list(captions or [])
     if not captions:
         raise ValueError(f"no text tokenizer: {reason}, and no captions were given to train one; pass captions= "
-                         "or make the pretrained tokenizer available (data_download.sh t5).")
+                         "or make the pretrained tokenizer available (bash data_download.sh flan-t5-small or flan-t5-base).")
     tokenizer, reloaded = _trained(captions, Path(cache_dir) if cache_dir else None, vocab_size, extra_ids)
     how = f"reloaded from {cache_dir}" if reloaded else f"trained on {len(captions)} captions"
     return tokenizer, f"text tokenizer: unigram {how} ({len(tokenizer)} tokens), because {reason}."
