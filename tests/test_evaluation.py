@@ -16,8 +16,8 @@ from motiongpt_lite.api import MotionGPT, MotionResult
 from motiongpt_lite.config import get_preset
 from motiongpt_lite.data.features import features_to_joints
 from motiongpt_lite.eval.evaluator import evaluator_for
-from motiongpt_lite.evaluation import EvaluationReport, evaluate
-from motiongpt_lite.pipeline import trained_model
+from motiongpt_lite.evaluation import DECODINGS, EvaluationReport, evaluate
+from motiongpt_lite.pipeline import trained_model, write_gallery
 
 TINY = get_preset("tiny")
 LIGHT = replace(TINY, eval=replace(TINY.eval, replications=2, num_captions=32, multimodality_texts=2,
@@ -126,3 +126,26 @@ def test_mismatched_evaluator_is_refused(model_and_evaluator):
 
     with pytest.raises(ValueError, match="evaluator reads 251-dim"):
         evaluate(gpt, KitEvaluator(), LIGHT, progress=False)
+
+
+def test_prompt_following_covers_every_decoding_and_splits_the_default(report):
+    names = list(report.prompt_following)
+    assert [n for n in names if n in DECODINGS] == list(DECODINGS)
+    default = report.prompt_following[names[0]].counts["overall"]
+    parts = [report.prompt_following[n].counts["overall"] for n in names if n not in DECODINGS]
+    assert default == min(LIGHT.eval.prompt_captions, default) and sum(parts) == default
+    values, met = report.targets()
+    assert set(values) == set(met) and "t2m_action" in values and "Prompt following" in report.table()
+    assert 0.0 <= report.well_formed["text_to_motion_free_greedy_closed"] <= 1.0
+
+
+def test_the_gallery_shows_seen_and_held_out_captions_with_their_verdicts(model_and_evaluator, tmp_path):
+    gpt, _ = model_and_evaluator
+    rows = write_gallery(gpt, TINY, tmp_path, count=4)
+    assert [r["combination"] for r in rows] == ["seen", "seen", "held-out", "held-out"]
+    page = (tmp_path / "gallery.md").read_text()
+    for row in rows:
+        assert row["caption"] in page
+        assert (row["image"] is None) == (not row["checks"])
+        assert row["image"] is None or row["image"].exists()
+    assert write_gallery(gpt, TINY, tmp_path / "again", count=4)[0]["caption"] == rows[0]["caption"]  # fixed seed
