@@ -219,3 +219,25 @@ def test_z_up_and_too_short_files_are_refused(cmu):
         bvh_to_joints(z_up)
     with pytest.raises(ValueError, match="less than two frames"):
         bvh_to_joints(replace(bvh, motion=bvh.motion[:5]))
+
+
+def _deep_bvh(depth: int) -> str:
+    joints = "".join(f"JOINT J{i}\n{{\nOFFSET 0 1 0\nCHANNELS 3 Xrotation Yrotation Zrotation\n" for i in range(depth))
+    closing = "}\n" * (depth + 1)
+    frame = " ".join(["0"] * (6 + 3 * depth))
+    return ("HIERARCHY\nROOT Root\n{\nOFFSET 0 0 0\nCHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation "
+            f"Yrotation\n{joints}{closing}MOTION\nFrames: 1\nFrame Time: 0.05\n{frame}\n")
+
+
+@pytest.mark.parametrize("text, message", [
+    (TINY.replace("Frames: 2", "Frames: 0").replace("1 2 3 90 90 0 0 0 0\n0 0 0 0 0 0 0 90 90\n", ""),
+     "Frames: 0; a motion needs at least one frame"),
+    (TINY.replace("Frame Time: 0.5", "Frame Time: nan"), "Frame Time is nan s; it must be positive and finite"),
+    (TINY.replace("Frame Time: 0.5", "Frame Time: inf"), "Frame Time is inf s; it must be positive and finite"),
+    (_deep_bvh(3000), "nested more than 100 deep"),
+])
+def test_degenerate_bvh_files_are_named_not_crashes(text, message):
+    """Issue 18: Frames: 0, a NaN/inf frame time and 3,000 nested joints (a RecursionError) each get a sentence."""
+    with pytest.raises(ValueError, match=message):
+        parse_bvh(text)
+    assert parse_bvh(_deep_bvh(20)).motion.shape == (1, 66)  # a deep but sane chain still parses

@@ -188,8 +188,14 @@ class _Tokens:
                              "fix or re-export the file.") from None
 
 
-def _parse_joint(tokens: _Tokens, name: str, parent: int, end_site: bool, bvh: dict) -> None:
+MAX_DEPTH = 100  # deepest joint chain read (a human skeleton has about 10; a deeper one is refused, not a RecursionError)
+
+
+def _parse_joint(tokens: _Tokens, name: str, parent: int, end_site: bool, bvh: dict, depth: int = 0) -> None:
     """Read one ``{ OFFSET ... CHANNELS ... children }`` block (recursively) into ``bvh``."""
+    if depth > MAX_DEPTH:
+        raise ValueError(f"BVH line {tokens.line()}: joints are nested more than {MAX_DEPTH} deep at {name}; this is "
+                         "not a human skeleton, export the file again.")
     index = len(bvh["names"])
     bvh["names"].append(name)
     bvh["parents"].append(parent)
@@ -217,11 +223,11 @@ def _parse_joint(tokens: _Tokens, name: str, parent: int, end_site: bool, bvh: d
             tokens.take("}")
         elif word.upper() == "JOINT" and not end_site:
             tokens.take()
-            _parse_joint(tokens, tokens.take(), index, False, bvh)
+            _parse_joint(tokens, tokens.take(), index, False, bvh, depth + 1)
         elif word.upper() == "END" and not end_site:
             tokens.take()
             tokens.take("Site")
-            _parse_joint(tokens, f"{name}_end", index, True, bvh)
+            _parse_joint(tokens, f"{name}_end", index, True, bvh, depth + 1)
         else:
             raise ValueError(f"BVH line {tokens.line()}: unexpected '{word}' inside {name}; "
                              "expected JOINT, End Site or '}', re-export the file.")
@@ -271,8 +277,11 @@ def parse_bvh(text: str) -> Bvh:
     except ValueError:
         raise ValueError(f"BVH MOTION header has Frames '{header['frames']}' and Frame Time '{header['frame time']}', "
                          "which should be a whole number and seconds; fix the header.") from None
-    if frame_time <= 0:
-        raise ValueError(f"BVH Frame Time is {frame_time} s; it must be positive (e.g. 0.0083333 for 120 fps).")
+    if not np.isfinite(frame_time) or frame_time <= 0:
+        raise ValueError(f"BVH Frame Time is {frame_time} s; it must be positive and finite (e.g. 0.0083333 for 120 fps).")
+    if num_frames < 1:
+        raise ValueError(f"BVH MOTION header says Frames: {num_frames}; a motion needs at least one frame, export "
+                         "the file with its animation.")
 
     num_channels = sum(len(c) for c in bvh["channels"])
     if len(rest) < num_frames:
