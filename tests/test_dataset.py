@@ -251,3 +251,18 @@ def test_reads_the_official_reference_clip(reference_dir, tmp_path):
     assert clip.captions[0].text == "a man kicks something or someone with his left leg."
     assert all("/" in token for c in clip.captions for token in c.tokens)
     assert clip.captions[0].tokens[:3] == ["a/DET", "man/NOUN", "kick/VERB"]
+
+
+def test_one_bad_file_skips_one_clip_and_a_bad_split_file_is_named(folder):
+    """Issue 18: a zero-byte .npy and a caption timed #inf used to abort the whole split with no file named."""
+    (folder / "new_joint_vecs" / "000012.npy").write_bytes(b"")
+    write_clip(folder, "000002", None, [WHOLE, "runs.#run/VERB#0.5#inf"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        split = load_split(folder, "train")
+    assert split.skipped["000012"].startswith("unreadable motion file: 000012.npy")
+    assert split.skipped["000002"].startswith("bad caption file") and "line 2" in split.skipped["000002"]
+    assert "000001" in {c.id for c in split.clips}  # the good clips are all still there
+    (folder / "val.txt").write_bytes(b"000002\n\xff\xfe000007\n")
+    with pytest.raises(ValueError, match="val.txt is not UTF-8 text"):
+        load_split(folder, "val")

@@ -126,7 +126,7 @@ def read_captions(path: str | Path) -> list[Caption]:
     Returns:
         The captions in file order.
     Raises:
-        ValueError: a start or end field that is not a number (the message names file and line).
+        ValueError: a start or end field that is not a finite number of seconds (the message names file and line).
     """
     captions = []
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
@@ -140,6 +140,9 @@ def read_captions(path: str | Path) -> list[Caption]:
             raise ValueError(f"{path}, line {number}: start/end {fields[2:4]} are not numbers; "
                              "write them as seconds, e.g. 'caption#tokens#0.0#0.0'.") from None
         start, end = (0.0 if np.isnan(t) else t for t in times)
+        if not (np.isfinite(start) and np.isfinite(end)):
+            raise ValueError(f"{path}, line {number}: start/end {fields[2:4]} must be finite seconds; "
+                             "write them as e.g. 'caption#tokens#0.0#0.0'.")
         captions.append(Caption(text=fields[0].strip(), tokens=fields[1].split(), start=start, end=end))
     return captions
 
@@ -162,8 +165,8 @@ def _load_motion(path: Path, feature_dim: int) -> np.ndarray:
         raise _Skip("missing motion file: " + path.name)
     try:
         motion = np.load(path)
-    except (OSError, ValueError) as error:
-        raise _Skip(f"unreadable motion file: {error}") from None
+    except (OSError, ValueError, EOFError) as error:  # EOFError: a zero-byte or cut-off .npy
+        raise _Skip(f"unreadable motion file: {path.name}: {error or type(error).__name__}") from None
     if motion.ndim != 2 or motion.shape[1] != feature_dim:
         raise _Skip(f"wrong feature dimension: shape {motion.shape}, expected (T, {feature_dim})")
     motion = motion.astype(np.float32)  # HumanML3D ships some clips as float64
@@ -238,7 +241,11 @@ def load_split(root: str | Path, split: str = "train", *, dataset: str | Skeleto
         raise ValueError(f"{root / 'Mean.npy'} has shape {normalizer.mean.shape} but {skeleton.name} features have "
                          f"{skeleton.feature_dim} dims; pass the matching dataset= argument.")
 
-    ids = [line.strip() for line in (root / f"{split}.txt").read_text().splitlines() if line.strip()]
+    try:
+        ids = [line.strip() for line in (root / f"{split}.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{root / f'{split}.txt'} is not UTF-8 text ({error.reason} at byte {error.start}); save it "
+                         "as plain UTF-8, one clip id per line.") from None
     clips: list[MotionClip] = []
     skipped: dict[str, str] = {}
     for clip_id in dict.fromkeys(ids):  # drop repeated ids, keep order
