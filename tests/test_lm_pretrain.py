@@ -213,3 +213,18 @@ def test_pretraining_records_which_motion_tokenizer_made_its_tokens(data, tmp_pa
     other = VQVAE(vq.cfg).eval()
     with pytest.raises(ValueError, match="not the motion tokenizer"):
         MotionGPT(loaded, MotionTokenizer(other, tokenizer.normalizer))
+
+
+def test_broken_token_files_skip_their_motion_and_name_the_file(data, tmp_path):
+    """Issue 18: a truncated token file broke pretraining with no file named; a negative code was accepted."""
+    tokens = tmp_path / "tokens"
+    shutil.copytree(data / "tokens", tokens)
+    (tokens / "000001.npy").write_bytes((tokens / "000001.npy").read_bytes()[:70])  # cut inside the header
+    np.save(tokens / "000002.npy", np.array([3, -1, 4], dtype=np.int64))
+    np.save(tokens / "000003.npy", np.zeros((2, 2), np.float32))
+    with pytest.warns(UserWarning, match="skipped 3 motions with broken token files"):
+        items, skipped = load_motion_texts(data, tokens)
+    assert skipped["000001"].startswith("unreadable tokens file 000001.npy")
+    assert skipped["000002"] == "tokens file 000002.npy holds a negative code (-1)"
+    assert "000003.npy holds float32 (2, 2)" in skipped["000003"]
+    assert len(items) == len(load_motion_texts(data, data / "tokens")[0]) - 3

@@ -14,6 +14,7 @@ per task. The run folder (``checkpoints/<preset>/lm_pretrain``) ends up holding:
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -82,11 +83,27 @@ def load_motion_texts(data_dir: str | Path, tokens_dir: str | Path, split: str =
         if not path.exists():
             skipped[clip.id] = f"no tokens file {path.name}"
             continue
-        code_idx = np.load(path).astype(np.int64)
+        try:
+            code_idx = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as error:  # truncated or not a .npy
+            skipped[clip.id] = f"unreadable tokens file {path.name}: {error or type(error).__name__}"
+            continue
+        if code_idx.ndim != 1 or not np.issubdtype(code_idx.dtype, np.integer) or len(code_idx) == 0:
+            skipped[clip.id] = f"tokens file {path.name} holds {code_idx.dtype} {code_idx.shape}, not (N,) integer codes"
+            continue
+        if code_idx.min() < 0:
+            skipped[clip.id] = f"tokens file {path.name} holds a negative code ({int(code_idx.min())})"
+            continue
+        code_idx = code_idx.astype(np.int64)
         if times:
             first = int(float(times[0]) * clips.fps) // frames_per_token
             code_idx = code_idx[first:first + -(-len(clip.motion) // frames_per_token)]
         items.append(MotionText(code_idx, [c.text for c in clip.captions], len(clip.motion)))
+    bad = {k: v for k, v in skipped.items() if "tokens file" in v and not v.startswith("no tokens file")}
+    if bad:
+        first = next(iter(bad.items()))
+        warnings.warn(f"{tokens_dir}: skipped {len(bad)} motions with broken token files (first: {first[0]}, {first[1]}); "
+                      "run `motiongpt-lite tokenize` again to rewrite them.", stacklevel=2)
     return items, skipped
 
 
