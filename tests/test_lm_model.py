@@ -98,3 +98,12 @@ def test_benchmark_of_the_tiny_setting_reports_positive_speeds():
     row = bench_lm_setting("tiny", steps=1, batch_size=2, repeats=1, device="cpu")
     assert row["setting"] == "tiny" and row["params_m"] > 0 and row["vocab"] > get_preset("tiny").vq.num_codes
     assert row["train_tokens_per_s"] > 0 and row["caption_ms"] > 0 and row["motion_ms"] > 0
+
+
+@pytest.mark.parametrize("name", ["tokenizer.json", "tokenizer_config.json"])
+def test_a_deleted_tokenizer_file_is_named_not_blamed_on_the_motion_words(lm, tmp_path, name):
+    """Issue 18: deleted tokenizer files used to end in advice to call add_motion_tokens."""
+    folder = lm.save(tmp_path / "lm")
+    (folder / name).unlink()
+    with pytest.raises(FileNotFoundError, match=f"lacks the tokenizer file {name}"):
+        MotionLM.load(folder)

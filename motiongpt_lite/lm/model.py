@@ -174,6 +174,9 @@ class MotionSpanLogitsProcessor(LogitsProcessor):
         return scores.masked_fill(~allowed, float("-inf"))
 
 
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")  # written by save_pretrained of the tokenizer
+
+
 @dataclass
 class MotionLM:
     """A T5 that speaks motion: model, tokenizer with the motion words, and their place in the vocabulary.
@@ -283,6 +286,10 @@ class MotionLM:
         except (ValueError, KeyError, TypeError) as error:
             raise ValueError(f"{folder / MOTION_FILE} is damaged ({type(error).__name__}: {error}); save the model "
                              "again with MotionLM.save or rerun the stage that wrote it.") from None
+        missing = [name for name in TOKENIZER_FILES if not (folder / name).is_file()]
+        if missing:
+            raise FileNotFoundError(f"{folder} lacks the tokenizer file {missing[0]} that MotionLM.save writes beside "
+                                    "the weights; restore it from where the model came from, or save the model again.")
         quiet_untied_load_warning()
         model = T5ForConditionalGeneration.from_pretrained(folder).to(device).eval()
         tokenizer = AutoTokenizer.from_pretrained(folder)
