@@ -123,11 +123,10 @@ def show_in_output(out: widgets.Output, figure: go.Figure | None) -> None:
     with ``with out: display(...)``. Both look the same in JupyterLab and Jupyter, but a captured display
     makes a headless runner mimic the front end: nbclient (nbconvert, papermill) sends every captured
     output back to the kernel on the shell channel while it waits there for the cell's reply, and then
-    waits out the whole cell timeout with the kernel idle (the playground cells of notebook 08 did,
-    about a minute each at nbclient's usual timeouts). Written as state, there is nothing to mimic, so
-    notebook 08 runs headless like any other notebook. Colab keeps the captured display (its own
-    front end, with plotly's ``colab`` renderer). Outside IPython (tests, scripts) the widget is only
-    cleared: there is no display formatter to draw the figure with.
+    waits out the whole cell timeout with the kernel idle, or forever without one (notebook 08 never
+    finished headless). Written as state, there is nothing to mimic, so notebook 08 runs headless like
+    any other notebook. Colab keeps the captured display (its own front end, with plotly's ``colab``
+    renderer). Outside IPython (tests, scripts) the widget is only cleared: nothing would draw it.
     """
     inside = get_ipython() is not None
     # the mime bundle display(figure) would send, under plotly's default renderer; empty for renderers
