@@ -93,6 +93,33 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Make the temporary folder of a target: mktemp -d under $1 named .$2.part.XXXXXX, with the owner's pid
+# inside, so that a later run can tell a folder left by a killed run (kill -9 skips the trap) from one
+# in use. Sets PARTIAL.
+new_partial() {
+    sweep_stale_parts "$1" "$2"
+    PARTIAL="$(mktemp -d "$1/.$2.part.XXXXXX")"
+    echo "$$" >"$PARTIAL/.owner"
+}
+
+# Remove .$2.part.* folders under $1 whose owner process is gone (older ones without an owner file:
+# when they are more than an hour old).
+sweep_stale_parts() {
+    local folder="$1" stem="$2" part owner
+    for part in "$folder"/."$stem".part.*; do
+        [ -d "$part" ] || continue
+        owner="$(cat "$part/.owner" 2>/dev/null || true)"
+        if [ -n "$owner" ] && kill -0 "$owner" 2>/dev/null; then
+            continue
+        fi
+        if [ -z "$owner" ] && [ -z "$(find "$part" -maxdepth 0 -mmin +60)" ]; then
+            continue
+        fi
+        echo "    removed $part, left by an interrupted run"
+        rm -rf -- "$part"
+    done
+}
+
 pick_python() {
     if [ -n "${PYTHON:-}" ]; then
         echo "$PYTHON"
@@ -173,7 +200,7 @@ target_embedded() {
     fi
     # Build into a hidden temporary folder, then rename: an interrupted build leaves nothing.
     mkdir -p "$DATA_ROOT"
-    PARTIAL="$(mktemp -d "$DATA_ROOT/.embedded_$PRESET.part.XXXXXX")"
+    new_partial "$DATA_ROOT" "embedded_$PRESET"
     if ! "${cli[@]}" data build --preset "$PRESET" --out "$PARTIAL/embedded"; then
         echo "    the generator failed; is the package installed? (pip install -e . from $REPO_DIR)" >&2
         DETAIL="'${cli[*]} data build' failed"
@@ -225,7 +252,7 @@ fetch_verified() {
     local folder
     folder="$(dirname "$dest")"
     mkdir -p "$folder"
-    PARTIAL="$(mktemp -d "$folder/.$(basename "$dest").part.XXXXXX")"
+    new_partial "$folder" "$(basename "$dest")"
     local file="$PARTIAL/file" got_it=0
     case "$how" in
         copy) cp "$5" "$file" || got_it=$? ;;
@@ -295,8 +322,17 @@ target_sample() {
             fetched=$((fetched + 1))
         else
             failures=$((failures + 1))
+            if [ -f "$dest" ]; then  # a wrong file must not stay where the tests and the VQ stage read it
+                rm -f -- "$dest"
+                echo "    removed $rel: its sha256 is wrong and no good copy could be fetched"
+            fi
         fi
     done 3< <(sample_files)
+    if [ -d "$dir" ] && [ -z "$(find "$dir" -type f -print -quit)" ]; then
+        # An empty folder would shadow ../shared/data/humanml3d_reference (motiongpt_lite.config.reference_dir).
+        rm -rf -- "$dir"
+        echo "    removed the empty $dir, so that other reference clips are still found"
+    fi
     DETAIL="$fetched fetched, $skipped skipped, $failures failed (in $dir)"
     if [ "$failures" -gt 0 ]; then
         echo "    Offline or blocked? Copy the files from a machine that has them and point"
@@ -476,7 +512,7 @@ target_kit() {
         return 2
     fi
     mkdir -p "$DATA_ROOT"
-    PARTIAL="$(mktemp -d "$DATA_ROOT/.kit.part.XXXXXX")"
+    new_partial "$DATA_ROOT" kit
     if ! gdown --folder --quiet "$KIT_DRIVE_FOLDER" -O "$PARTIAL/download"; then
         echo "    gdown could not download the Drive folder (offline, or Drive's daily quota)." >&2
         kit_manual_steps
@@ -551,7 +587,7 @@ target_t2m_evaluators() {
         return 2
     fi
     mkdir -p "$dir"
-    PARTIAL="$(mktemp -d "$DATA_ROOT/.t2m_evaluators.part.XXXXXX")"
+    new_partial "$DATA_ROOT" t2m_evaluators
     local url
     for url in "${EVALUATOR_DRIVE_FILES[@]}"; do
         # A trailing slash makes gdown keep Drive's own file name (t2m.zip, kit.zip, glove.zip).
@@ -573,6 +609,8 @@ target_t2m_evaluators() {
     for top in "$PARTIAL"/unpacked/*; do
         if [ ! -e "$dir/$(basename "$top")" ]; then
             mv "$top" "$dir/"
+        else  # a partial folder (e.g. glove/ with one file): add what it lacks, keep what it has
+            cp -Rn "$top/." "$dir/$(basename "$top")/"
         fi
     done
     missing="$(evaluators_missing "$dir")"

@@ -253,3 +253,73 @@ def test_kit_without_gdown_prints_the_manual_steps(tmp_path):
     assert result.returncode != 0
     assert "drive.google.com/drive/folders/" in result.stdout
     assert "MANUAL" in result.stdout.split("Summary:")[1]
+
+
+# ---- self-healing (issue 18, item 7) ------------------------------------------------------------
+
+def test_sample_offline_leaves_no_empty_folder_to_shadow_the_shared_clips(tmp_path):
+    data = tmp_path / "data"
+    result = run_script("sample", data_root=data, MOTIONGPT_LITE_SAMPLE_URL="http://127.0.0.1:9")  # nothing listens
+    assert result.returncode != 0
+    assert not (data / "humanml3d_reference").exists(), result.stdout
+    assert leftovers(data) == []
+
+
+@needs_reference
+def test_sample_removes_a_wrong_file_it_cannot_replace(tmp_path):
+    mirror = make_mirror(tmp_path)
+    (mirror / "humanml3d_reference" / "Mean.npy").unlink()
+    data = tmp_path / "data"
+    (data / "humanml3d_reference").mkdir(parents=True)
+    np.save(data / "humanml3d_reference" / "Mean.npy", np.zeros(263))  # wrong content
+    result = run_script("sample", data_root=data, mirror=mirror)
+    assert result.returncode != 0
+    assert "removed Mean.npy: its sha256 is wrong" in result.stdout
+    assert not (data / "humanml3d_reference" / "Mean.npy").exists()
+
+
+@needs_reference
+def test_sample_sweeps_temporary_folders_of_killed_runs_only(tmp_path):
+    mirror = make_mirror(tmp_path)
+    data = tmp_path / "data"
+    folder = data / "humanml3d_reference"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    parts = {name: folder / f".Mean.npy.part.{name}" for name in ("dead", "old", "live", "fresh")}
+    for name, part in parts.items():
+        part.mkdir(parents=True)
+        if name in ("dead", "live"):
+            (part / ".owner").write_text(dead.stdout.strip() if name == "dead" else str(os.getpid()))
+    os.utime(parts["old"], (0, 0))  # no owner, untouched for decades: left by a kill -9 before owners existed
+    result = run_script("sample", data_root=data, mirror=mirror)
+    assert result.returncode == 0, result.stdout
+    assert not parts["dead"].exists() and not parts["old"].exists()
+    assert parts["live"].exists() and parts["fresh"].exists()  # another run may still be using these
+
+
+def test_a_partial_glove_folder_is_completed(tmp_path):
+    """A glove/ with one of its three files used to stay incomplete forever (only missing folders were moved in)."""
+    import zipfile
+
+    dest = tmp_path / "data" / "t2m_evaluators"
+    (dest / "glove").mkdir(parents=True)
+    (dest / "glove" / "our_vab_data.npy").write_bytes(b"kept")
+    archives = tmp_path / "archives"
+    archives.mkdir()
+    members = {"t2m.zip": ["t2m/text_mot_match/model/finest.tar"], "kit.zip": ["kit/text_mot_match/model/finest.tar"],
+               "glove.zip": ["glove/our_vab_data.npy", "glove/our_vab_idx.pkl", "glove/our_vab_words.pkl"]}
+    for name, files in members.items():
+        with zipfile.ZipFile(archives / name, "w") as archive:
+            for member in files:
+                archive.writestr(member, b"downloaded")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    gdown = bin_dir / "gdown"  # stands in for Google Drive: each URL gives the next archive
+    gdown.write_text("#!/usr/bin/env bash\nout=\"${@: -1}\"\n"
+                     f"for z in {archives}/t2m.zip {archives}/kit.zip {archives}/glove.zip; do\n"
+                     "  if [ ! -e \"$out/$(basename \"$z\")\" ]; then cp \"$z\" \"$out/\"; exit 0; fi\ndone\n")
+    gdown.chmod(0o755)
+    result = run_script("t2m-evaluators", data_root=tmp_path / "data", PATH=f"{bin_dir}:{os.environ['PATH']}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (dest / "glove" / "our_vab_data.npy").read_bytes() == b"kept"  # what was there is kept
+    assert (dest / "glove" / "our_vab_idx.pkl").read_bytes() == b"downloaded"
+    assert leftovers(tmp_path / "data") == []
