@@ -185,7 +185,7 @@ def official_files_present(dataset: str = "humanml3d", folder: str | Path | None
     return all(p.exists() for p in _required(folder, dataset)) and _normalisation_files(folder, dataset) is not None
 
 
-class UnverifiedFilesError(PermissionError):
+class UnverifiedFilesError(ValueError):
     """Evaluator files without a recorded sha256, and no opt-in to trust them."""
 
 
@@ -317,7 +317,8 @@ class T2MEvaluator(nn.Module, Evaluator):
                 ``MOTIONGPT_LITE_TRUST_T2M`` (default: refuse).
         Raises:
             FileNotFoundError: a file is missing; the message names it and the download command.
-            UnverifiedFilesError: files without a recorded sha256 and no opt-in; the message says how to opt in.
+            UnverifiedFilesError (a ValueError): files without a recorded sha256 and no opt-in; the message says how
+                to opt in.
             ValueError: a file fails its sha256, or holds more than plain data (it is not loaded).
         """
         folder = Path(folder) if folder else official_dir()
