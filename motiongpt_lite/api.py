@@ -183,6 +183,15 @@ def _check_decoding(num_beams: Any, top_k: Any, temperature: Any, max_new_tokens
         raise ValueError(f"max_new_tokens={max_new_tokens!r} must be a whole number of at least 1, or None.")
 
 
+def _load_motion_tokenizer(folder: Path, device: str | torch.device) -> MotionTokenizer:
+    """:meth:`MotionTokenizer.load`, with a damaged ``config.json`` named instead of a bare JSON or key error."""
+    try:
+        return MotionTokenizer.load(folder, device)
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise ValueError(f"{folder / 'config.json'} is damaged ({type(error).__name__}: {error}); restore it, or "
+                         "train the motion tokenizer again (`motiongpt-lite train-vq`).") from None
+
+
 def _tokenizer_sha256(motion_tokenizer: MotionTokenizer) -> str:
     return weights_sha256(motion_tokenizer.vq, motion_tokenizer.normalizer.mean, motion_tokenizer.normalizer.std)
 
@@ -299,7 +308,7 @@ class MotionGPT:
             raise ValueError(f"{folder / CONFIG_FILE} is damaged ({type(error).__name__}: {error}); save the model "
                              "again with MotionGPT.save_pretrained.") from None
         _verify_manifest(folder, info.get("sha256"))
-        lm, motion_tokenizer = MotionLM.load(folder / "lm", device), MotionTokenizer.load(folder / "vq", device)
+        lm, motion_tokenizer = MotionLM.load(folder / "lm", device), _load_motion_tokenizer(folder / "vq", device)
         _check_pair(lm, motion_tokenizer, folder / "vq", folder / "lm")
         return cls(lm, motion_tokenizer, fps=info["fps"],
                    max_frames=info["max_frames"], max_caption_tokens=info["max_caption_tokens"],
@@ -321,7 +330,7 @@ class MotionGPT:
             raise FileNotFoundError(f"no trained language model for preset {preset.name} in {candidates[0]} or "
                                     f"{candidates[1]}; run `motiongpt-lite instruct --preset {preset.name}` first.")
         fps = 12.5 if preset.data.dataset == "kit" else 20.0
-        lm, motion_tokenizer = MotionLM.load(found[0], device), MotionTokenizer.load(vq_dir(preset), device)
+        lm, motion_tokenizer = MotionLM.load(found[0], device), _load_motion_tokenizer(vq_dir(preset), device)
         _check_pair(lm, motion_tokenizer, vq_dir(preset), found[0])
         return cls(lm, motion_tokenizer, fps=fps,
                    max_frames=preset.data.max_frames, max_caption_tokens=preset.lm.max_caption_tokens,

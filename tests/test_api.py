@@ -342,3 +342,14 @@ def test_a_damaged_motion_vocab_file_is_named(gpt, tmp_path):
         (folder / "motion_vocab.json").write_text(content)
         with pytest.raises(ValueError, match="motion_vocab.json is damaged"):
             MotionLM.load(folder)
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"motion_dim": 263}', '{"vq": {"no_such_knob": 1}, "motion_dim": 263}'])
+def test_a_damaged_vq_config_is_named(gpt, tmp_path, content):
+    folder = gpt.save_pretrained(tmp_path / "model")
+    (folder / "vq" / "config.json").write_text(content)
+    info = json.loads((folder / "motiongpt.json").read_text())
+    info.pop("sha256")  # past the manifest (a model saved before it existed): the loader itself must name the file
+    (folder / "motiongpt.json").write_text(json.dumps(info))
+    with pytest.raises(ValueError, match="vq/config.json is damaged"):
+        MotionGPT.from_pretrained(folder)
