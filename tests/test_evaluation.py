@@ -80,7 +80,11 @@ def test_values_are_finite_and_in_range(report):
     assert 0.0 <= report.captions["cider"] <= 10.0
     for task in ("prediction", "inbetween"):
         assert report.completion[task]["clips"] > 0
-        assert 0 < report.completion[task]["ade_mm"] < 5000 and 0 < report.completion[task]["fde_mm"] < 5000
+        # Millimetres, not metres: an untrained tiny model misses by more than 1 cm. The upper bound is what a
+        # 196-frame motion can drift at running speed (about 10 s x 5 m/s); the tiny model's own error is no
+        # bound (5.5 m measured with one thread, under 5 m with two: its root drift depends on the rounding).
+        for error in (report.completion[task]["ade_mm"], report.completion[task]["fde_mm"]):
+            assert 10 < error < 50_000
     assert set(report.well_formed) == {"text_to_motion", "motion_to_text", "prediction", "inbetween"}
     assert all(0.0 <= v <= 1.0 for v in report.well_formed.values())
     assert report.reconstruction["mpjpe_mm"] > 0
