@@ -23,6 +23,7 @@ reference also skips unreadable clips silently; we list every skipped id with it
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import warnings
 from collections import Counter
@@ -36,7 +37,8 @@ from torch.utils.data import Dataset
 from motiongpt_lite.data.normalization import Normalizer
 from motiongpt_lite.data.skeleton import HUMANML3D, KIT, Skeleton
 
-__all__ = ["Caption", "MotionClip", "MotionSplit", "read_captions", "load_split",
+__all__ = ["Caption", "MotionClip", "MotionSplit", "read_captions", "load_split", "content_fingerprint",
+           "dataset_fingerprint",
            "MotionWindowDataset", "MotionTextDataset", "collate_motion_text"]
 
 # dataset name -> (skeleton, reference minimum length in frames, command that provides the folder)
@@ -113,6 +115,26 @@ class MotionSplit:
 
     def __len__(self) -> int:
         return len(self.clips)
+
+
+def content_fingerprint(files) -> str:
+    """sha256 (hex, first 16 digits) of the names and bytes of ``files``, in sorted order of their names.
+
+    Identifies data by what it holds, not by where it lies: a run folder moved with its data (another
+    checkout, another ``MOTIONGPT_LITE_DATA``, a teacher's ``checkpoints/`` handed to a class) keeps its
+    fingerprints, so finished training stages are reused instead of refused.
+    """
+    digest = hashlib.sha256()
+    for path in sorted((Path(f) for f in files), key=lambda p: p.name):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def dataset_fingerprint(root: str | Path) -> str:
+    """:func:`content_fingerprint` of a dataset folder's split files and normalisation statistics."""
+    root = Path(root)
+    return content_fingerprint([root / n for n in ("train.txt", "val.txt", "test.txt", "Mean.npy", "Std.npy")
+                                if (root / n).exists()])
 
 
 def read_captions(path: str | Path) -> list[Caption]:

@@ -43,7 +43,8 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_sequence
 
 from motiongpt_lite.config import EvalConfig, Preset, get_preset, run_dir
-from motiongpt_lite.data.dataset import MotionSplit, MotionTextDataset, collate_motion_text, load_split
+from motiongpt_lite.data.dataset import (MotionSplit, MotionTextDataset, collate_motion_text, dataset_fingerprint,
+                                         load_split)
 from motiongpt_lite.eval.motion_metrics import fid, matching_metrics
 from motiongpt_lite.runtime import follow_umask, seed_everything
 from motiongpt_lite.training import fit, make_accelerator
@@ -356,7 +357,7 @@ def _run_config(cfg: EvalConfig, preset: Preset, data_dir: Path) -> dict[str, An
     """The settings a trained evaluator depends on (changing any of them retrains it)."""
     trained_on = ("embed_dim", "hidden", "temperature", "steps", "batch_size", "lr")
     knobs = {k: v for k, v in asdict(cfg).items() if k in trained_on}
-    return {"eval": knobs, "seed": preset.seed, "data": str(data_dir), "max_frames": preset.data.max_frames,
+    return {"eval": knobs, "seed": preset.seed, "data": dataset_fingerprint(data_dir), "max_frames": preset.data.max_frames,
             "min_frames": preset.data.min_frames}
 
 

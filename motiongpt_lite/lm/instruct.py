@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from motiongpt_lite.config import InstructConfig, Preset, get_preset, run_dir
+from motiongpt_lite.data.dataset import content_fingerprint, dataset_fingerprint
 from motiongpt_lite.lm.model import MotionLM
 from motiongpt_lite.lm.tasks import IGNORE, MotionText, collate_examples
 from motiongpt_lite.lm.templates import FAMILIES, fill, pick
@@ -232,8 +233,10 @@ def instruct(preset: Preset | str | None = None, *, cfg: InstructConfig | None =
     fps = 12.5 if dataset_name == "kit" else 20.0
     dataset = InstructDataset(items, lm.tokenizer, lm.vocab, cfg, seed=preset.seed, fps=fps)
     folder = Path(out_dir) if out_dir else lm_instruct_dir(preset)
-    config = json.loads(json.dumps({"instruct": asdict(cfg), "seed": preset.seed, "pretrained": str(pretrained),
-                                    "data": str(data_dir), "tokens": str(tokens_dir)}))  # tuples -> lists, as stored
+    config = json.loads(json.dumps({"instruct": asdict(cfg), "seed": preset.seed, "pretrained": content_fingerprint(
+                                        (pretrained / "model").glob("*.safetensors")),
+                                    "data": dataset_fingerprint(data_dir),
+                                    "tokens": content_fingerprint(tokens_dir.glob("*.npy"))}))  # tuples -> lists, as stored
     accelerator = make_accelerator(cfg.mixed_precision, preset.device)
     history = fit(lm.model, dataset, instruct_step, steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
                   seed=preset.seed, weight_decay=cfg.weight_decay, warmup_steps=cfg.warmup_steps, decay=cfg.decay,

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from motiongpt_lite.config import LMConfig, Preset, get_preset, run_dir
-from motiongpt_lite.data.dataset import load_split
+from motiongpt_lite.data.dataset import content_fingerprint, dataset_fingerprint, load_split
 from motiongpt_lite.lm.model import MotionLM
 from motiongpt_lite.lm.parse import parse_ids
 from motiongpt_lite.lm.tasks import IGNORE, PROMPTS, TASKS, MotionText, PretrainDataset, collate_examples, prompt_texts
@@ -182,7 +182,8 @@ def pretrain(preset: Preset | str | None = None, *, cfg: LMConfig | None = None,
                   checkpoint_path=folder / "checkpoint.safetensors" if save else None,
                   checkpoint_every=cfg.checkpoint_every, resume=resume, stop_after=stop_after,
                   extra={"config": {"lm": asdict(cfg), "num_codes": preset.vq.num_codes, "seed": preset.seed,
-                                    "data": str(data_dir), "tokens": str(tokens_dir)}},
+                                    "data": dataset_fingerprint(data_dir),
+                                    "tokens": content_fingerprint(tokens_dir.glob("*.npy"))}},
                   collate_fn=collate_examples, accelerator=accelerator, progress=progress,
                   desc=f"pretrain {preset.name}")
     lm.model = accelerator.unwrap_model(lm.model).cpu().eval()

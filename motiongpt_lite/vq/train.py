@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from motiongpt_lite.config import Preset, VQConfig, data_root, embedded_dir, get_preset, run_dir
-from motiongpt_lite.data.dataset import MotionWindowDataset, load_split
+from motiongpt_lite.data.dataset import MotionWindowDataset, dataset_fingerprint, load_split
 from motiongpt_lite.runtime import seed_everything
 from motiongpt_lite.training import fit, make_accelerator
 from motiongpt_lite.vq.losses import vq_loss
@@ -124,7 +124,7 @@ def train_vq(preset: Preset | str | None = None, *, cfg: VQConfig | None = None,
                   checkpoint_path=folder / "checkpoint.safetensors" if save else None,
                   checkpoint_every=cfg.checkpoint_every, resume=resume, stop_after=stop_after,
                   extra={"config": {"vq": asdict(cfg), "window_frames": window, "seed": preset.seed,
-                                    "data": str(data_dir)}},
+                                    "data": dataset_fingerprint(data_dir)}},
                   accelerator=accelerator, progress=progress, desc=f"vq {preset.name}")
     tokenizer = MotionTokenizer(accelerator.unwrap_model(vq).cpu().eval(), split.normalizer)
     if save and accelerator.is_main_process:
