@@ -599,10 +599,9 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_lint)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m motiongpt_lite.classroom student|progress|lint-notebooks ...``"""
-    parser = argparse.ArgumentParser(prog="python -m motiongpt_lite.classroom", description=__doc__.splitlines()[0])
-    add_subcommands(parser.add_subparsers(dest="command", required=True))
+def run_tool(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
+    """Parse ``argv`` with a tool's parser and run the chosen command: 0, or 2 with the error's one sentence
+    (the ``python -m`` entry of the classroom tools)."""
     args = parser.parse_args(argv)
     try:
         args.func(args)
@@ -610,6 +609,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"motiongpt-lite: error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m motiongpt_lite.classroom student|progress|lint-notebooks ...``"""
+    parser = argparse.ArgumentParser(prog="python -m motiongpt_lite.classroom", description=__doc__.splitlines()[0])
+    add_subcommands(parser.add_subparsers(dest="command", required=True))
+    return run_tool(parser, argv)
 
 
 if __name__ == "__main__":

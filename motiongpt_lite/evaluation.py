@@ -48,7 +48,7 @@ from motiongpt_lite.config import Preset, get_preset
 from motiongpt_lite.data.dataset import MotionClip, load_split
 from motiongpt_lite.data.features import features_to_joints
 from motiongpt_lite.eval.motion_metrics import ade, fde, matching_metrics, multimodality, summarize_runs
-from motiongpt_lite.eval.semantic import SemanticReport, caption_accuracy, semantic_accuracy
+from motiongpt_lite.eval.semantic import ATTRIBUTES, SemanticReport, caption_accuracy, semantic_accuracy
 from motiongpt_lite.eval.text_metrics import caption_metrics
 from motiongpt_lite.vq.tokenize import MotionTokenizer, evaluate_split, whole_motions
 
@@ -63,7 +63,7 @@ PAPER: dict[str, float] = {"t2m_r_precision_top1": 0.492, "t2m_fid": 0.232, "t2m
                            "m2t_bleu_4": 12.47, "m2t_cider": 29.2, "vq_mpjpe_mm": 55.8}
 INBETWEEN_GIVEN = 0.25  # share of the motion given at each end for in-betweening (the middle half is generated)
 COMPLETION_CLIPS = 64  # most clips for prediction and in-betweening (the API generates those one clip at a time)
-ATTRIBUTES_SHOWN = ("action", "side", "direction", "count", "speed", "all")
+ATTRIBUTES_SHOWN = (*ATTRIBUTES, "all")
 UNIT = 4  # real motions are cropped to whole motion tokens (4 frames), as the T2M loader crops them
 # Decoding strategies whose generations meet the semantic checks (prompt following); the first is the API's default.
 DECODINGS: dict[str, dict[str, Any]] = {
@@ -408,7 +408,6 @@ def _prompt_following(gpt: "MotionGPT", clips: list[MotionClip], preset: Preset,
     motion is. Returns the reports and the share of free greedy outputs (no constraints at all) that close
     one well-formed motion span.
     """
-    from motiongpt_lite.data.synthetic import held_out
     from motiongpt_lite.lm.pretrain import text_to_motion_report
     from motiongpt_lite.lm.templates import fill, templates
 
@@ -423,11 +422,7 @@ def _prompt_following(gpt: "MotionGPT", clips: list[MotionClip], preset: Preset,
         joints = [r.joints if r.has_motion else still for r in results]
         reports[name] = semantic_accuracy(joints, labels, fps)
         if name == default:
-            for part, keep in (("seen", False), ("held-out", True)):
-                rows = [i for i, label in enumerate(labels) if held_out(label) == keep]
-                if rows:
-                    reports[f"{default}, {part} combinations"] = semantic_accuracy(
-                        [joints[i] for i in rows], [labels[i] for i in rows], fps)
+            reports.update(_by_combination(default, joints, labels, fps))
         _log(progress, f"prompt following, {name}: action {reports[name].overall['action']:.3f}")
     prompts = [fill(templates("text_to_motion")[0], caption=c) for c in captions]
     free = text_to_motion_report(gpt.lm, captions, gpt.max_codes, constrained=False, prompts=prompts)
@@ -500,8 +495,6 @@ def tokenizer_fidelity(tokenizer: MotionTokenizer, data_dir, split: str = "test"
         "reconstructed, held-out combinations": report}`` (the last two split by the generator's ``HELD_OUT``:
         parameter combinations no training motion has, such as a one-arm forward raise); empty without labels.
     """
-    from motiongpt_lite.data.synthetic import held_out
-
     clips = [c for c in whole_motions(data_dir, split) if c.labels][:max_clips]
     if not clips:
         return {}
@@ -509,12 +502,21 @@ def tokenizer_fidelity(tokenizer: MotionTokenizer, data_dir, split: str = "test"
     real = [np.asarray(features_to_joints(np.asarray(c.motion, np.float32))) for c in clips]  # (T, J, 3) each
     recon = [np.asarray(features_to_joints(tokenizer.reconstruct(np.asarray(c.motion, np.float32)).numpy()))
              for c in clips]
-    reports = {"real": semantic_accuracy(real, labels, fps), "reconstructed": semantic_accuracy(recon, labels, fps)}
+    return {"real": semantic_accuracy(real, labels, fps), "reconstructed": semantic_accuracy(recon, labels, fps),
+            **_by_combination("reconstructed", recon, labels, fps)}
+
+
+def _by_combination(name: str, joints: list[np.ndarray], labels: list[dict], fps: float) -> dict[str, SemanticReport]:
+    """``semantic_accuracy`` apart for the parameter combinations seen in training and the generator's held-out
+    ones: ``{"<name>, seen combinations": ..., "<name>, held-out combinations": ...}`` (a part without clips is left out)."""
+    from motiongpt_lite.data.synthetic import held_out
+
+    reports = {}
     for part, keep in (("seen", False), ("held-out", True)):
         rows = [i for i, label in enumerate(labels) if held_out(label) == keep]
         if rows:
-            reports[f"reconstructed, {part} combinations"] = semantic_accuracy([recon[i] for i in rows],
-                                                                               [labels[i] for i in rows], fps)
+            reports[f"{name}, {part} combinations"] = semantic_accuracy([joints[i] for i in rows],
+                                                                        [labels[i] for i in rows], fps)
     return reports
 
 

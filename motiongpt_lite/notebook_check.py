@@ -249,13 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m motiongpt_lite.notebook_check [--preset small] [--clean] ...``"""
     parser = argparse.ArgumentParser(prog="python -m motiongpt_lite.notebook_check", description=__doc__.splitlines()[0])
     add_subcommands(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["check-notebooks", *(argv if argv is not None else sys.argv[1:])])
-    try:
-        args.func(args)
-    except (ValueError, FileNotFoundError, RuntimeError) as error:
-        print(f"motiongpt-lite: error: {error}", file=sys.stderr)
-        return 2
-    return 0
+    from motiongpt_lite.classroom import run_tool
+
+    return run_tool(parser, ["check-notebooks", *(argv if argv is not None else sys.argv[1:])])
 
 
 if __name__ == "__main__":
