@@ -3,9 +3,16 @@
 Layers (imports only point down): cli -> lm / eval -> vq -> data / viz -> config.
 ``motiongpt_lite.MotionGPT`` (the one object to hold, see :mod:`motiongpt_lite.api`) is imported on
 first use, so ``import motiongpt_lite`` stays light.
+
+Importing the package applies ``MOTIONGPT_LITE_THREADS`` (torch's thread count on a shared machine, see
+:mod:`motiongpt_lite.threads`).
 """
+from motiongpt_lite.threads import configure_threads
+
 __version__ = "0.1.0"
-__all__ = ["MotionGPT"]
+__all__ = ["MotionGPT", "configure_threads"]
+
+configure_threads()
 
 
 def __getattr__(name: str):

@@ -133,10 +133,14 @@ def _cmd_bench(args) -> None:
         from motiongpt_lite.bench import bench_vq
 
         bench_vq(device=args.device)
-    else:
+    elif args.what == "lm":
         from motiongpt_lite.lm.bench import bench_lm
 
         bench_lm(device=args.device)
+    else:
+        from motiongpt_lite.lm.bench import bench_concurrency
+
+        bench_concurrency(processes=args.processes)
 
 
 def _positive_steps(text: str) -> int:
@@ -210,7 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="write even over a gallery.md this command did not write")
     p.set_defaults(func=_cmd_gallery)
     p = sub.add_parser("bench", help="print speed and memory numbers on the present device")
-    p.add_argument("what", choices=["vq", "lm"], help="the motion tokenizer or the language model")
+    p.add_argument("what", choices=["vq", "lm", "concurrency"],
+                   help="the motion tokenizer, the language model, or several training processes sharing the cores")
+    p.add_argument("--processes", type=int, default=2, help="concurrency: processes started together (default 2)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help="auto, cpu, cuda or mps")
     p.set_defaults(func=_cmd_bench)
 

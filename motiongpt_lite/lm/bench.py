@@ -10,12 +10,19 @@ that nothing is downloaded) we time
 - **one caption**: greedy generation of 40 tokens from a prompt holding a 196-frame motion;
 - **one motion**: constrained generation of a 196-frame motion (start marker, 49 codes, end marker, eos).
 
+``bench concurrency`` (:func:`bench_concurrency`) measures what a shared machine does to training: the
+``small`` training step's rate in one process alone, then in each of several processes started together,
+for each thread policy (see :mod:`motiongpt_lite.threads`).
+
 The merged vocabulary has the size the preset would have: its tokenizer's upper bound plus the
 motion words (flan-t5: 32100 text tokens). Random weights: speed does not depend on them.
 """
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 import time
 
 import torch
@@ -25,7 +32,7 @@ from motiongpt_lite.lm.model import MotionSpanLogitsProcessor, build_t5
 from motiongpt_lite.lm.vocab import MotionVocab
 from motiongpt_lite.runtime import pick_device
 
-__all__ = ["FLAN_T5_BASE", "bench_lm_setting", "bench_lm"]
+__all__ = ["FLAN_T5_BASE", "bench_lm_setting", "bench_lm", "training_steps_per_second", "bench_concurrency"]
 
 FLAN_T5_BASE = dict(d_model=768, d_ff=2048, d_kv=64, num_layers=12, num_heads=12, feed_forward_proj="gated-gelu",
                     tie_embeddings=False)  # google/flan-t5-base's architecture
@@ -45,6 +52,32 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
+CODES = 49  # a 196-frame motion at 4 frames per token
+
+
+def _training_setup(name: str, batch_size: int | None, source_len: int, device: str):
+    """A model of the setting, one random batch shaped like pretraining and a closure doing one AdamW step."""
+    lm, text_vocab, num_codes = _setting(name)
+    vocab = MotionVocab(num_codes, offset=text_vocab)
+    dev = pick_device(device)
+    model = build_t5(lm, vocab.end, seed=0).to(dev).train()
+    batch_size = batch_size or lm.batch_size
+    g = torch.Generator().manual_seed(0)
+    source = torch.randint(3, text_vocab, (batch_size, source_len), generator=g).to(dev)
+    target = torch.cat([torch.full((batch_size, 1), vocab.som_id),
+                        torch.randint(vocab.offset, vocab.offset + num_codes, (batch_size, CODES), generator=g),
+                        torch.full((batch_size, 1), vocab.eom_id), torch.ones(batch_size, 1, dtype=torch.long)], 1).to(dev)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lm.lr)
+
+    def step() -> None:
+        loss = model(input_ids=source, labels=target).loss
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    return model, vocab, source, target, step
+
+
 def bench_lm_setting(name: str, steps: int = 5, batch_size: int | None = None, source_len: int = 64,
                      repeats: int = 3, device: str = "auto") -> dict:
     """Time one setting in the current process.
@@ -59,25 +92,8 @@ def bench_lm_setting(name: str, steps: int = 5, batch_size: int | None = None, s
     Returns:
         dict with setting, params_m, vocab, batch, train_tokens_per_s, caption_ms, motion_ms, device.
     """
-    lm, text_vocab, num_codes = _setting(name)
-    vocab = MotionVocab(num_codes, offset=text_vocab)
-    dev = pick_device(device)
-    model = build_t5(lm, vocab.end, seed=0).to(dev).train()
-    batch_size = batch_size or lm.batch_size
-    codes = 49  # a 196-frame motion at 4 frames per token
-    g = torch.Generator().manual_seed(0)
-    source = torch.randint(3, text_vocab, (batch_size, source_len), generator=g).to(dev)
-    target = torch.cat([torch.full((batch_size, 1), vocab.som_id),
-                        torch.randint(vocab.offset, vocab.offset + num_codes, (batch_size, codes), generator=g),
-                        torch.full((batch_size, 1), vocab.eom_id), torch.ones(batch_size, 1, dtype=torch.long)], 1).to(dev)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lm.lr)
-
-    def step() -> None:
-        loss = model(input_ids=source, labels=target).loss
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-
+    model, vocab, source, target, step = _training_setup(name, batch_size, source_len, device)
+    dev, codes = source.device, CODES
     step()
     _sync(dev)
     start = time.perf_counter()
@@ -104,7 +120,7 @@ def bench_lm_setting(name: str, steps: int = 5, batch_size: int | None = None, s
     processor = MotionSpanLogitsProcessor(vocab, motion_only=True, max_codes=codes, min_codes=codes)
     motion_ms = timed(motion_prompt, max_new_tokens=codes + 3, logits_processor=[processor])
     return {"setting": name, "params_m": sum(p.numel() for p in model.parameters()) / 1e6, "vocab": vocab.end,
-            "batch": batch_size, "train_tokens_per_s": batch_size * (source_len + target.shape[1]) / train_s,
+            "batch": len(source), "train_tokens_per_s": len(source) * (source_len + target.shape[1]) / train_s,
             "caption_ms": caption_ms, "motion_ms": motion_ms,
             "device": torch.cuda.get_device_name() if dev.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)"}
 
@@ -127,4 +143,57 @@ def bench_lm(settings: tuple[str, ...] = ("tiny", "small", "base"), steps: int =
     for r in rows:
         print(f"{r['setting']:<8} {r['params_m']:>7.2f}M {r['vocab']:>6} {r['batch']:>5} {r['train_tokens_per_s']:>12.0f} "
               f"{r['caption_ms']:>11.0f} {r['motion_ms']:>10.0f}")
+    return rows
+
+
+def training_steps_per_second(seconds: float = 20.0, name: str = "small") -> float:
+    """Training steps per second of a setting on the CPU, timed for ``seconds`` after three warm-up steps."""
+    *_, step = _training_setup(name, None, 64, "cpu")
+    for _ in range(3):
+        step()
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        step()
+        steps += 1
+    return steps / (time.perf_counter() - start)
+
+
+POLICIES = {  # name -> environment of the child processes
+    "every core (torch's default)": {"MOTIONGPT_LITE_THREADS": ""},
+    "MOTIONGPT_LITE_THREADS=1": {"MOTIONGPT_LITE_THREADS": "1"},
+}
+
+
+def _rates(processes: int, seconds: float, env: dict) -> list[float]:
+    """Start ``processes`` children at once, each timing ``small`` training steps; their steps/s."""
+    code = (f"import motiongpt_lite; from motiongpt_lite.lm.bench import training_steps_per_second as f; "
+            f"print(f({seconds}))")
+    children = [subprocess.Popen([sys.executable, "-c", code], env={**os.environ, **env}, stdout=subprocess.PIPE, text=True)
+                for _ in range(processes)]
+    out = [child.communicate()[0] for child in children]
+    if any(child.returncode for child in children):
+        raise RuntimeError("a benchmark process failed; run `motiongpt-lite bench lm` to see its error")
+    return [float(text.strip().splitlines()[-1]) for text in out]
+
+
+def bench_concurrency(processes: int = 2, seconds: float = 20.0) -> list[dict]:
+    """How ``small`` training slows down when ``processes`` torch processes share the cores, per thread policy.
+
+    Run it on an otherwise idle machine: every other busy process counts as one more learner.
+
+    Returns:
+        rows of policy, alone (steps/s), together (mean steps/s of each process) and kept (together / the
+        default policy alone: the speed a learner keeps compared with having the machine to themselves).
+    """
+    rows = []
+    for policy, env in POLICIES.items():
+        alone = _rates(1, seconds, env)[0]
+        together = sum(_rates(processes, seconds, env)) / processes
+        rows.append({"policy": policy, "alone": alone, "together": together})
+    for r in rows:
+        r["kept"] = r["together"] / rows[0]["alone"]
+    print(f"small training steps/s on {os.cpu_count()} cores: one process alone, then each of {processes} at once")
+    print(f"{'policy':<40} {'alone':>7} {'together':>9} {'kept':>6}")
+    for r in rows:
+        print(f"{r['policy']:<40} {r['alone']:>7.2f} {r['together']:>9.2f} {r['kept']:>6.0%}")
     return rows
