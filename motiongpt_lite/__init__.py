@@ -10,7 +10,7 @@ Importing the package applies ``MOTIONGPT_LITE_THREADS`` (torch's thread count o
 from motiongpt_lite.threads import configure_threads
 
 __version__ = "0.1.0"
-__all__ = ["MotionGPT", "configure_threads"]
+__all__ = ["MotionGPT"]
 
 configure_threads()
 

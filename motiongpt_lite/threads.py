@@ -6,15 +6,15 @@ processes on the same cores each one's spinning threads burn the time slices the
 both crawl. Measured on the 2-core machine this project is developed on (``small`` language-model
 training steps, ``motiongpt-lite bench concurrency``, idle otherwise):
 
-==========================================  ===========  ======================================
-setting                                      alone        each of two at once
-==========================================  ===========  ======================================
-2 threads (torch's default)                  2.24 step/s  0.75 step/s (34 % of alone)
+============================================  ===========  ======================================
+setting                                       alone        each of two at once
+============================================  ===========  ======================================
+2 threads (torch's default)                   2.24 step/s  0.75 step/s (34 % of alone)
 1 thread each (``MOTIONGPT_LITE_THREADS=1``)  1.51 step/s  1.53 step/s (68 % of 2 threads alone)
-==========================================  ===========  ======================================
+============================================  ===========  ======================================
 
 Letting waiting threads sleep instead (``OMP_WAIT_POLICY=PASSIVE``) helped two processes (1.42 step/s
-each) but made a process alone erratic (0.86 to 1.97 step/s over five runs), so it is not the default.
+each) but made a process alone erratic (0.86 to 1.97 step/s over four runs), so it is not the default.
 
 ``MOTIONGPT_LITE_THREADS=N`` pins torch to N threads per process: the one variable to set on a shared
 server (cores divided by the learners who train at the same time, see docs/teaching.md). Unset, torch

@@ -168,7 +168,8 @@ def _rates(processes: int, seconds: float, env: dict) -> list[float]:
     """Start ``processes`` children at once, each timing ``small`` training steps; their steps/s."""
     code = (f"import motiongpt_lite; from motiongpt_lite.lm.bench import training_steps_per_second as f; "
             f"print(f({seconds}))")
-    children = [subprocess.Popen([sys.executable, "-c", code], env={**os.environ, **env}, stdout=subprocess.PIPE, text=True)
+    child_env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"} | env  # the policy alone decides
+    children = [subprocess.Popen([sys.executable, "-c", code], env=child_env, stdout=subprocess.PIPE, text=True)
                 for _ in range(processes)]
     out = [child.communicate()[0] for child in children]
     if any(child.returncode for child in children):
