@@ -55,11 +55,16 @@ from motiongpt_lite.lm.tokenizer import check_plain_text
 from motiongpt_lite.training import save_checkpoint, weights_sha256
 from motiongpt_lite.vq.tokenize import MotionTokenizer, num_tokens
 
-__all__ = ["MotionResult", "MotionGPT"]
+__all__ = ["MotionResult", "MotionGPT", "TEXT_TO_MOTION_DECODING"]
 
 CONFIG_FILE = "motiongpt.json"  # beside lm/ and vq/ in a saved model folder
 FORMAT = "motiongpt_lite-model-1"
 DEFAULT_MAX_SOURCE_LEN = 256  # prompt tokens read when a saved model does not say (LMConfig's default)
+# text_to_motion's decoding when the caller chooses none. The reference samples text -> motion and decodes
+# motion -> text greedily; the semantic checks of the generated motions (issue 12, README) measured this
+# tempered, top-k sampling above greedy decoding and above plain T = 1 sampling. Seeded, so one prompt gives
+# one motion on every call; pass ``do_sample=False`` for greedy, or another ``seed``.
+TEXT_TO_MOTION_DECODING: dict[str, Any] = {"do_sample": True, "temperature": 0.7, "top_k": 20, "seed": 0}
 CHARS_PER_TOKEN_CAP = 16  # text longer than this many characters per source token is cut before tokenizing
 
 
@@ -467,8 +472,9 @@ class MotionGPT:
             text: a caption, or a list of them.
             length: frames of the motion (one value, or one per caption); None lets the model decide
                 (up to ``max_frames``). The motion gets ``ceil(length / 4)`` tokens and is cropped to ``length``.
-            num_samples: motions per caption; above 1, sampling is switched on unless ``do_sample`` is given.
-            decoding: ``do_sample``, ``num_beams``, ``top_k``, ``temperature``, ``seed``.
+            num_samples: motions per caption (each a different sample unless ``do_sample=False``).
+            decoding: ``do_sample``, ``num_beams``, ``top_k``, ``temperature``, ``seed``; when neither
+                ``do_sample`` nor ``num_beams`` is given, ``TEXT_TO_MOTION_DECODING`` fills what is missing.
         Returns:
             one MotionResult for one caption and one sample; a list over samples or over captions;
             a list (captions) of lists (samples) when both are many.
@@ -477,8 +483,10 @@ class MotionGPT:
         lengths = [None if n is None else self._check_length(n) for n in _per_item(length, len(texts), "length")]
         if not isinstance(num_samples, int) or num_samples < 1:
             raise ValueError(f"num_samples={num_samples!r} must be a positive whole number.")
+        if "do_sample" not in decoding and "num_beams" not in decoding:
+            decoding = {**TEXT_TO_MOTION_DECODING, **decoding}
         if num_samples > 1:
-            decoding.setdefault("do_sample", True)
+            decoding.setdefault("do_sample", True)  # several beam searches would give one motion several times
         prompts = [self._bounded(t, lambda c, n=n: fill(templates("text_to_motion_length")[0], self.fps, caption=c,
                                                         frames=n) if n else fill(templates("text_to_motion")[0], caption=c),
                                  "text" if not batch else f"text[{i}]")

@@ -244,8 +244,8 @@ def write_gallery(gpt: "MotionGPT", preset: Preset, out: Path, count: int = GALL
     out.mkdir(parents=True, exist_ok=True)
     lines = [GALLERY_MARK, f"# Gallery: test captions -> motion (preset `{preset.name}`, seed {preset.seed})", "",
              "Each caption is a test-split caption the model never trained on; *held-out* ones also describe a "
-             "parameter combination that no training motion has. Greedy decoding (the API's default), no length "
-             "given. The verdicts are the automatic semantic checks (`motiongpt_lite.eval.semantic`).", "",
+             "parameter combination that no training motion has. The API's default decoding (seeded sampling, "
+             "T = 0.7, top-k 20), no length given. The verdicts are the automatic semantic checks (`motiongpt_lite.eval.semantic`).", "",
              "| caption | combination | verdicts | motion |", "|---|---|---|---|"]
     results = gpt.text_to_motion([c.captions[0].text for c in chosen])
     rows = []

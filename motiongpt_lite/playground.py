@@ -53,7 +53,7 @@ import plotly.graph_objects as go
 from IPython import get_ipython
 from IPython.display import clear_output, display
 
-from motiongpt_lite.api import MotionGPT, MotionResult
+from motiongpt_lite.api import TEXT_TO_MOTION_DECODING, MotionGPT, MotionResult
 from motiongpt_lite.data.bvh import bvh_to_features, parse_bvh
 from motiongpt_lite.data.dataset import MotionClip
 from motiongpt_lite.data.features import features_to_joints, joints_to_features
@@ -240,14 +240,15 @@ class Playground:
         return shown
 
     # -- actions (what the buttons call) ---------------------------------------------------------
-    def generate(self, text: str, seconds: float = 3.0, sample: bool = False, seed: int | None = None,
+    def generate(self, text: str, seconds: float = 3.0, sample: bool = True, seed: int | None = None,
                  show: bool = True) -> Shown:
         """Text → motion: a motion of ``seconds`` for the prompt ``text``.
 
         Args:
             text: the prompt, e.g. "a person walks forward."
             seconds: length of the motion (rounded to frames, at most the model's ``max_frames``).
-            sample: sample the tokens (different each time unless ``seed`` is given) instead of greedy decoding.
+            sample: sample the tokens as the API does by default (``TEXT_TO_MOTION_DECODING``, but different
+                each time unless ``seed`` is given); False: greedy decoding.
             seed: seeds the sampling.
             show: put the answer on the tab (every action takes it; False only computes, e.g. for a checker).
         """
@@ -257,7 +258,8 @@ class Playground:
             frames = self._frames(seconds)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                result = self.gpt.text_to_motion(text.strip(), length=frames, do_sample=sample, seed=seed)
+                decoding = {**TEXT_TO_MOTION_DECODING, "seed": seed} if sample else {"do_sample": False}
+                result = self.gpt.text_to_motion(text.strip(), length=frames, **decoding)
             notes = "".join(f"{w.message}\n" for w in caught if issubclass(w.category, UserWarning))
             message = notes + (f"{frames} frames ({frames / self.gpt.fps:.1f} s), {len(result.code_idx)} tokens "
                        f"({'sampled' if sample else 'greedy'}): {_tokens_text(result.code_idx)}")
@@ -387,7 +389,7 @@ class Playground:
     def _text_tab(self) -> _Tab:
         text = widgets.Text(value="a person walks forward.", description="prompt", layout=widgets.Layout(width="480px"))
         seconds = self._seconds_slider(3.0)
-        mode = widgets.ToggleButtons(options=["greedy", "sample"], description="decoding")
+        mode = widgets.ToggleButtons(options=["sample", "greedy"], description="decoding")
         button = widgets.Button(description="Generate", button_style="primary")
         button.on_click(lambda _: self.generate(text.value, seconds.value, sample=mode.value == "sample"))
         return _Tab([text, seconds, mode, button])

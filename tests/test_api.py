@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from lm_fake_data import NUM_CODES, fake_preset, make_fake_dataset
-from motiongpt_lite.api import MotionGPT, MotionResult
+from motiongpt_lite.api import TEXT_TO_MOTION_DECODING, MotionGPT, MotionResult
 from motiongpt_lite.data.normalization import Normalizer
 from motiongpt_lite.lm.instruct import instruct
 from motiongpt_lite.lm.pretrain import pretrain
@@ -81,6 +81,18 @@ def test_text_to_motion_batches_samples_and_seeds(gpt):
     assert [r.code_idx.tolist() for s in samples for r in s] == [r.code_idx.tolist() for s in again for r in s]
     greedy = gpt.text_to_motion("a man jumps up.", length=16, num_samples=2, do_sample=False)
     assert greedy[0].code_idx.tolist() == greedy[1].code_idx.tolist()
+
+
+def test_text_to_motion_defaults_to_the_documented_seeded_sampling(gpt):
+    prompts = [f"a person walks {n} steps." for n in range(6)]
+    default = [r.code_idx.tolist() for r in gpt.text_to_motion(prompts, length=32)]
+    assert default == [r.code_idx.tolist() for r in gpt.text_to_motion(prompts, length=32)]  # seeded: repeatable
+    explicit = gpt.text_to_motion(prompts, length=32, **TEXT_TO_MOTION_DECODING)
+    assert default == [r.code_idx.tolist() for r in explicit]
+    other_seed = gpt.text_to_motion(prompts, length=32, seed=TEXT_TO_MOTION_DECODING["seed"] + 1)
+    greedy = gpt.text_to_motion(prompts, length=32, do_sample=False)
+    assert default != [r.code_idx.tolist() for r in other_seed]  # sampled: the seed matters
+    assert default != [r.code_idx.tolist() for r in greedy]
 
 
 def test_motion_to_text_numpy_torch_lists_and_padded_batches(gpt, clips):

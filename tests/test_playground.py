@@ -160,7 +160,7 @@ def test_buttons_and_uploads_reach_the_actions(app, clips):
     text_tab = app.tabs["Text → motion"].box
     button = next(w for w in text_tab.children if isinstance(w, widgets.Button))
     button.click()
-    assert "tokens (greedy)" in _status(app, "Text → motion")
+    assert "tokens (sampled)" in _status(app, "Text → motion")
     upload = next(w for w in app.tabs["BVH"].box.children if isinstance(w, widgets.FileUpload))
     upload.value = ({"name": "broken.bvh", "type": "", "size": 5, "content": memoryview(b"HELLO"),
                      "last_modified": datetime.now(timezone.utc)},)
