@@ -22,6 +22,7 @@ table on stdout and ``report.json`` in the run folder.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 import warnings
@@ -287,8 +288,12 @@ def run(preset: Preset, stages: list[str] | None = None, redo: bool = False) -> 
     if unknown:
         raise ValueError(f"unknown stage(s) {unknown}; choose from {list(STAGES)}.")
     out = run_dir(preset)
-    out.mkdir(parents=True, exist_ok=True)
     previous = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else {}
+    to_run = [n for n in names if redo or n not in previous.get("stages", {})]
+    writable = _writable(out)
+    if to_run and not writable:
+        raise PermissionError(f"{out} cannot be written and stage(s) {to_run} are not finished there; point "
+                              "MOTIONGPT_LITE_CHECKPOINTS at a writable folder (or copy the checkpoints there) and run again.")
     report = {"preset": preset.name, "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "machine": f"{platform.machine()}, {platform.system()}, {platform.processor() or 'cpu'}", "stages": {}}
     for name in names:
@@ -302,10 +307,22 @@ def run(preset: Preset, stages: list[str] | None = None, redo: bool = False) -> 
         result = STAGES[name](preset, out)
         report["stages"][name] = {"seconds": round(time.perf_counter() - start, 1), **result}
         _write_report(out, report, previous)  # after every stage: a crash keeps the rest
-    report = _write_report(out, report, previous)
+    if writable:
+        report = _write_report(out, report, previous)
+    else:
+        print(f"[run] {out} is read-only: every stage had finished there, report.json left as it was", flush=True)
     _print_summary(report)
     print(f"[run] report written to {out / 'report.json'}")
     return report
+
+
+def _writable(folder: Path) -> bool:
+    """Whether ``folder`` can be written (created first where it does not exist and its parent allows)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except PermissionError:
+        return False
+    return os.access(folder, os.W_OK | os.X_OK)
 
 
 def _write_report(out: Path, report: dict, previous: dict) -> dict:

@@ -46,25 +46,41 @@ class RunFolderBusy(RuntimeError):
     """Another process holds a run folder's lock."""
 
 
+_HELD_LOCKS: dict[Path, int] = {}  # run folders this process holds, and how many callers inside hold each
+
+
 @contextmanager
 def run_folder_lock(folder: str | Path) -> Iterator[Path]:
     """Hold an exclusive lock on a run folder (``<folder>/.lock``, which records the holder's pid) while the
-    body runs, so that two commands never train the same stages into one folder. The operating system
-    releases the lock when the process ends, even when it is killed. Where ``fcntl`` is missing (Windows)
-    nothing is locked.
+    body runs, so that two processes never train into one folder. Re-entrant within a process (a command
+    that holds its run folder may train into it). The operating system releases the lock when the process
+    ends, even when it is killed. Where ``fcntl`` is missing (Windows) nothing is locked; a folder that
+    cannot be written is not locked either (nothing can train into it, and what reads it needs no lock).
 
     Raises:
         RunFolderBusy: another process holds the lock; the message names its pid.
     """
+    folder = Path(folder)
+    key = folder.resolve()
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows
-        yield Path(folder)
+        fcntl = None
+    if fcntl is None or key in _HELD_LOCKS:
+        _HELD_LOCKS[key] = _HELD_LOCKS.get(key, 0) + 1
+        try:
+            yield folder
+        finally:
+            _HELD_LOCKS[key] -= 1
+            if not _HELD_LOCKS[key]:
+                del _HELD_LOCKS[key]
         return
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / LOCK_FILE
-    handle = open(path, "a+")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(folder / LOCK_FILE, "a+")
+    except PermissionError:  # a read-only folder (e.g. a teacher's shared checkpoints/)
+        yield folder
+        return
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -72,12 +88,16 @@ def run_folder_lock(folder: str | Path) -> Iterator[Path]:
             handle.seek(0)
             holder = handle.read().strip() or "unknown"
             raise RunFolderBusy(f"{folder} is in use by another motiongpt-lite process (pid {holder}); wait for it "
-                                "to finish, or stop it, before running a command on this run folder.") from None
+                                "to finish, or stop it, before training or evaluating into this folder.") from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"{os.getpid()}\n")
         handle.flush()
-        yield folder
+        _HELD_LOCKS[key] = 1
+        try:
+            yield folder
+        finally:
+            del _HELD_LOCKS[key]
     finally:
         handle.close()  # closing releases the lock
 

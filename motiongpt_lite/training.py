@@ -19,6 +19,7 @@ import math
 import os
 import random
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -32,7 +33,7 @@ from torch import nn
 from torch.utils.data import default_collate
 from tqdm.auto import tqdm
 
-from motiongpt_lite.runtime import follow_umask, pick_device, seed_everything
+from motiongpt_lite.runtime import follow_umask, pick_device, run_folder_lock, seed_everything
 
 __all__ = ["make_accelerator", "make_optimizer", "make_scheduler", "batch_stream", "save_checkpoint",
            "load_checkpoint", "load_model_weights", "fit", "StepFn", "weights_sha256"]
@@ -256,6 +257,16 @@ def load_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.O
 
 
 # -- the loop ---------------------------------------------------------------------------------
+def _check_writable(checkpoint_path: Path, steps_left: int) -> None:
+    """Refuse, before any step is trained, to train into a folder whose checkpoint could not be saved."""
+    folder = checkpoint_path.parent
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    target = checkpoint_path if checkpoint_path.exists() else existing
+    if not os.access(target, os.W_OK) or not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(f"{folder} cannot be written and {steps_left} training steps are left; point "
+                              "MOTIONGPT_LITE_CHECKPOINTS at a writable folder (or copy the checkpoints there) and run again.")
+
+
 def fit(model: nn.Module, dataset: Sequence, step_fn: StepFn, *, steps: int, batch_size: int, lr: float,
         seed: int = 0, weight_decay: float = 0.0, warmup_steps: int = 0, decay: str = "cosine",
         min_lr_ratio: float = 0.0, grad_clip: float = 1.0, log_every: int = 10,
@@ -283,58 +294,66 @@ def fit(model: nn.Module, dataset: Sequence, step_fn: StepFn, *, steps: int, bat
     Returns:
         history: one dict per ``log_every`` steps with "step", "lr", "loss", "elapsed_s" and the averaged logs.
     """
+    if stop_after is not None and (isinstance(stop_after, bool) or not isinstance(stop_after, int) or stop_after < 1):
+        raise ValueError(f"stop_after={stop_after!r} must be a whole number of steps of at least 1 (training stops "
+                         "there with a checkpoint, as if interrupted); leave it None to train every step.")
     accelerator = accelerator or make_accelerator()
-    extra = dict(extra or {})
-    optimizer = make_optimizer(model, lr, weight_decay)
-    scheduler = make_scheduler(optimizer, warmup_steps, steps, decay, min_lr_ratio)
     checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
-    start, history, window = 0, [], {}  # window: logs of the steps since the last history row
-    if checkpoint_path and resume and checkpoint_path.exists():
-        start, saved = load_checkpoint(checkpoint_path, model, optimizer, scheduler)
-        if saved.get("config") != extra.get("config"):
-            raise ValueError(f"{checkpoint_path} was trained with other settings; pass resume=False to start over "
-                             "or choose another checkpoint folder.")
-        history, window = saved.get("history", []), saved.get("window", {})
-    else:
-        seed_everything(seed)
-    prepared, optimizer = accelerator.prepare(model, optimizer)
-    stream = batch_stream(dataset, batch_size, seed, start, accelerator.num_processes, accelerator.process_index,
-                          collate_fn)
-    end = min(steps, stop_after) if stop_after is not None else steps
+    with ExitStack() as held:
+        if checkpoint_path is not None and accelerator.is_main_process:  # one process trains into a folder
+            held.enter_context(run_folder_lock(checkpoint_path.parent))
+        extra = dict(extra or {})
+        optimizer = make_optimizer(model, lr, weight_decay)
+        scheduler = make_scheduler(optimizer, warmup_steps, steps, decay, min_lr_ratio)
+        start, history, window = 0, [], {}  # window: logs of the steps since the last history row
+        if checkpoint_path and resume and checkpoint_path.exists():
+            start, saved = load_checkpoint(checkpoint_path, model, optimizer, scheduler)
+            if saved.get("config") != extra.get("config"):
+                raise ValueError(f"{checkpoint_path} was trained with other settings; pass resume=False to start over "
+                                 "or choose another checkpoint folder.")
+            history, window = saved.get("history", []), saved.get("window", {})
+        else:
+            seed_everything(seed)
+        prepared, optimizer = accelerator.prepare(model, optimizer)
+        stream = batch_stream(dataset, batch_size, seed, start, accelerator.num_processes, accelerator.process_index,
+                              collate_fn)
+        end = min(steps, stop_after) if stop_after is not None else steps
+        if checkpoint_path is not None and end > start:
+            _check_writable(checkpoint_path, end - start)
 
-    def checkpoint(step: int) -> None:
-        if checkpoint_path is not None and accelerator.is_main_process:
-            save_checkpoint(checkpoint_path, accelerator.unwrap_model(prepared), optimizer, scheduler, step,
-                            {**extra, "history": history, "window": window})
-        accelerator.wait_for_everyone()
+        def checkpoint(step: int) -> None:
+            if checkpoint_path is not None and accelerator.is_main_process:
+                save_checkpoint(checkpoint_path, accelerator.unwrap_model(prepared), optimizer, scheduler, step,
+                                {**extra, "history": history, "window": window})
+            accelerator.wait_for_everyone()
 
-    elapsed0, t0 = (history[-1]["elapsed_s"] if history else 0.0), time.perf_counter()
-    prepared.train()
-    bar = tqdm(total=end, initial=start, desc=desc, disable=not (progress and accelerator.is_main_process))
-    for step in range(start + 1, end + 1):
-        batch = send_to_device(next(stream), accelerator.device)
-        loss, logs = step_fn(prepared, batch)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower the learning rate or check the data.")
-        optimizer.zero_grad(set_to_none=True)
-        accelerator.backward(loss)
-        if grad_clip > 0:
-            accelerator.clip_grad_norm_(prepared.parameters(), grad_clip)
-        optimizer.step()
-        scheduler.step()
-        for name, value in {"loss": loss, **logs}.items():
-            window.setdefault(name, []).append(float(value.detach() if torch.is_tensor(value) else value))
-        if step % log_every == 0 or step == steps:
-            history.append({"step": step, "lr": scheduler.get_last_lr()[0],
-                            "elapsed_s": elapsed0 + time.perf_counter() - t0,
-                            **{name: float(np.mean(values)) for name, values in window.items()}})
-            window = {}
-            bar.set_postfix(loss=f"{history[-1]['loss']:.4f}")
-        bar.update(1)
-        if checkpoint_every and step % checkpoint_every == 0 and step != end:
-            checkpoint(step)
-    bar.close()
-    if end > start:
-        checkpoint(end)
-    prepared.eval()
-    return history
+        elapsed0, t0 = (history[-1]["elapsed_s"] if history else 0.0), time.perf_counter()
+        prepared.train()
+        bar = tqdm(total=end, initial=start, desc=desc, disable=not (progress and accelerator.is_main_process))
+        for step in range(start + 1, end + 1):
+            batch = send_to_device(next(stream), accelerator.device)
+            loss, logs = step_fn(prepared, batch)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower the learning rate or check the data.")
+            optimizer.zero_grad(set_to_none=True)
+            accelerator.backward(loss)
+            if grad_clip > 0:
+                accelerator.clip_grad_norm_(prepared.parameters(), grad_clip)
+            optimizer.step()
+            scheduler.step()
+            for name, value in {"loss": loss, **logs}.items():
+                window.setdefault(name, []).append(float(value.detach() if torch.is_tensor(value) else value))
+            if step % log_every == 0 or step == steps:
+                history.append({"step": step, "lr": scheduler.get_last_lr()[0],
+                                "elapsed_s": elapsed0 + time.perf_counter() - t0,
+                                **{name: float(np.mean(values)) for name, values in window.items()}})
+                window = {}
+                bar.set_postfix(loss=f"{history[-1]['loss']:.4f}")
+            bar.update(1)
+            if checkpoint_every and step % checkpoint_every == 0 and step != end:
+                checkpoint(step)
+        bar.close()
+        if end > start:
+            checkpoint(end)
+        prepared.eval()
+        return history

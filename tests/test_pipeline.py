@@ -105,3 +105,19 @@ def test_command_line_values_that_would_do_nothing_or_crash_are_refused(argv, wo
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2 and words in capsys.readouterr().err
+
+
+def test_a_read_only_run_folder_reports_finished_stages_and_refuses_unfinished_ones(fake_stages, monkeypatch, capsys):
+    """Issue 18.6: a read-only checkpoint folder (a teacher's, shared) gave a traceback even when every
+    stage was done. ``os.access`` is patched: tests may run as root, whom a 0555 folder does not stop."""
+    calls, _, out = fake_stages
+    pipeline.run(get_preset("tiny"))
+    saved = (out / "report.json").read_text()
+    calls.clear()
+    monkeypatch.setattr(pipeline.os, "access", lambda path, mode: False)
+    report = pipeline.run(get_preset("tiny"))
+    assert calls == [] and all(r["skipped"] for r in report["stages"].values())
+    assert "read-only" in capsys.readouterr().out and (out / "report.json").read_text() == saved
+    with pytest.raises(PermissionError, match=r"cannot be written and stage\(s\) \['b'\] are not finished"):
+        pipeline.run(get_preset("tiny"), stages=["b"], redo=True)
+    assert calls == []

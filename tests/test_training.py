@@ -129,3 +129,57 @@ def test_resume_refuses_other_settings(tmp_path):
     run_toy(tmp_path, stop_after=2)
     with pytest.raises(ValueError, match="other settings"):
         run_toy(tmp_path, extra={"config": {"a": 2}})
+
+
+@pytest.mark.parametrize("stop_after", [0, -5, 2.5, True])
+def test_stop_after_that_would_train_nothing_is_refused_before_any_work(tmp_path, stop_after):
+    """Issue 18.6: ``train_vq(stop_after=0)`` from Python reported success and wrote no checkpoint."""
+    with pytest.raises(ValueError, match=f"stop_after={stop_after!r} must be a whole number of steps of at least 1"):
+        run_toy(tmp_path, stop_after=stop_after)
+    assert not (tmp_path / "ckpt.safetensors").exists()
+
+
+def test_a_folder_that_cannot_be_written_is_refused_before_the_first_step(tmp_path, monkeypatch):
+    """Issue 18.6: training into a read-only checkpoint folder failed at the first save, after the work."""
+    import motiongpt_lite.training as training
+
+    steps = []
+    monkeypatch.setattr(training.os, "access", lambda path, mode: False)  # as a non-root user sees a 0555 folder
+    with pytest.raises(PermissionError, match=r"cannot be written and 12 training steps are left.*MOTIONGPT_LITE_CHECKPOINTS"):
+        fit(Toy(), Points(), lambda m, b: steps.append(1) or toy_step(m, b), steps=12, batch_size=8, lr=1e-2,
+            checkpoint_path=tmp_path / "ckpt.safetensors", progress=False)
+    assert steps == []
+
+
+def test_a_finished_checkpoint_in_a_read_only_folder_loads_without_training(tmp_path, monkeypatch):
+    import motiongpt_lite.training as training
+
+    model, history = run_toy(tmp_path)
+    monkeypatch.setattr(training.os, "access", lambda path, mode: False)
+    again, history_again = run_toy(tmp_path)  # every step done: nothing to write, so no refusal
+    torch.testing.assert_close(again.state_dict(), model.state_dict(), rtol=0, atol=0)
+    assert history_again == history
+
+
+def test_two_processes_never_train_into_one_checkpoint_folder(tmp_path):
+    """Issue 18.10 from Python (a notebook beside the main job): fit holds its checkpoint folder's lock."""
+    import subprocess
+    import sys
+
+    from motiongpt_lite.runtime import RunFolderBusy, run_folder_lock
+
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import time; from motiongpt_lite.runtime import run_folder_lock\n"
+        f"with run_folder_lock({str(tmp_path)!r}):\n    print('locked', flush=True); time.sleep(60)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(RunFolderBusy, match=f"pid {holder.pid}"):
+            run_toy(tmp_path)
+        assert not (tmp_path / "ckpt.safetensors").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    with run_folder_lock(tmp_path):  # re-entrant: a command holding its folder may train into it
+        run_toy(tmp_path)
+    assert (tmp_path / "ckpt.safetensors").exists()
