@@ -50,6 +50,7 @@ class VQConfig:
     quantizer: str = "ema_reset"  # "plain" (codebook loss), "ema" (moving averages) or "ema_reset" (EMA + dead-code reset, reference)
     ema_decay: float = 0.99  # decay of the EMA codebook statistics (reference: 0.99)
     reset_threshold: float = 1.0  # a code whose EMA count per batch falls below this is dead and re-initialised (reference: 1.0)
+    codebook_rule: str = "reference"  # EMA kinds: "reference" (T2M-GPT: sum / count, a dead code's vector re-drawn) or "smoothed" (ours: Laplace-smoothed counts, a reset code's statistics restart)
     # Loss weights (motiongpt_lite.vq.losses)
     recon_weight: float = 1.0  # smooth-L1 reconstruction of all feature dims (reference: 1.0)
     velocity_weight: float = 0.5  # the "velocity" term (reference: 0.5)
@@ -222,11 +223,13 @@ LM_BASE = LMConfig(
 )
 
 # Motion tokenizers per preset (paper: the VQConfig defaults, the reference's). tiny and small shrink the
-# width and the codebook and raise the learning rate so that a 2-core CPU trains one in seconds / minutes.
+# width and the codebook and raise the learning rate so that a 2-core CPU trains one in seconds / minutes,
+# and keep the smoothed codebook rule they were measured with (notebook 03 compares it with the reference's).
 VQ_TINY = VQConfig(
     width=64, depth=2, num_codes=64, code_dim=32,  # about 0.3M parameters; 4 frames per token as everywhere
     steps=150, batch_size=32, lr=2e-3, warmup_steps=15, min_lr_ratio=0.1,  # seconds on a CPU
     log_every=5, checkpoint_every=0,  # history rows every 5 steps; one checkpoint at the end
+    codebook_rule="smoothed",
 )
 VQ_SMALL = VQConfig(
     width=128, depth=2, num_codes=256, code_dim=64,  # about 1M parameters
@@ -234,7 +237,7 @@ VQ_SMALL = VQConfig(
     # reconstructions; all clips, then clips of seen parameter combinations): action kept 0.68 after 1200
     # steps (no repeated jab stayed a punch), 0.80 / 0.90 after 2400 and 0.90 / 0.97 after 3000.
     steps=3000, batch_size=64, lr=2e-3, warmup_steps=100, min_lr_ratio=0.1,
-    log_every=20, checkpoint_every=400,
+    log_every=20, checkpoint_every=400, codebook_rule="smoothed",
 )
 VQ_BASE = VQConfig(
     steps=100_000, batch_size=256, mixed_precision="bf16",  # the paper's architecture on one GPU, a third of its steps

@@ -13,7 +13,8 @@ measures it the way MotionGPT's tables do, through one evaluator (:mod:`motiongp
 =================  =================================================================================
 part               what is measured
 =================  =================================================================================
-text-to-motion     one motion per test caption at its clip's length; R-precision top-1/2/3 (batches of
+text-to-motion     one motion per test caption at its clip's length (given in the prompt; the reference asks
+                   without a length and crops or pads, as the prompt-following part does); R-precision top-1/2/3 (batches of
                    ``preset.eval.r_precision_batch``), FID against the real test motions, MM-Dist,
                    Diversity; MultiModality from repeated samples of a few captions. Each is the mean and
                    95% confidence half-width over ``preset.eval.replications`` runs, and the same metrics
@@ -167,7 +168,9 @@ class EvaluationReport:
         t2m_cols = ["r_precision_top1", "r_precision_top2", "r_precision_top3", "fid", "mm_dist", "diversity",
                     "multimodality"]
         lines = [f"**Text-to-motion** ({self.dataset}/{self.split}, {self.settings.get('t2m_pairs')} pairs per run, "
-                 f"mean ± 95% CI over {runs} runs, evaluator: {self.evaluator})", "",
+                 f"mean ± 95% CI over {runs} runs, evaluator: {self.evaluator}; each motion asked for at its real "
+                 "clip's length, where the reference gives no length and crops or pads the output: the prompt-"
+                 "following table below asks without one)", "",
                  "| | R-prec. top-1 ↑ | top-2 ↑ | top-3 ↑ | FID ↓ | MM-Dist ↓ | Diversity → | MultiModality ↑ |",
                  "|---|---|---|---|---|---|---|---|"]
         for name, row in (("real motions", self.text_to_motion["real"]), (ours, self.text_to_motion["generated"])):

@@ -53,30 +53,38 @@ def _tiny_preset():
 
 
 # -- quantizers -------------------------------------------------------------------------------
-def test_ema_update_equals_hand_computation():
-    q = EMAQuantizer(num_codes=2, code_dim=2, decay=0.5, eps=1e-5)
-    q.codebook.copy_(torch.tensor([[0.0, 0.0], [10.0, 10.0]]))
+@pytest.mark.parametrize("rule", ["reference", "smoothed"])
+def test_ema_update_equals_hand_computation(rule):
+    q = EMAQuantizer(num_codes=3, code_dim=2, decay=0.5, eps=1e-5, rule=rule)
+    q.codebook.copy_(torch.tensor([[0.0, 0.0], [10.0, 10.0], [-20.0, 20.0]]))
     q.code_sum.copy_(q.codebook)
     q.code_count.fill_(1.0)
     q.initialized.fill_(True)
     out = q.train()(_columns([1, 0], [0, 1], [9, 9]))
     assert out.code_idx.tolist() == [[0, 0, 1]]
-    # by hand: n = (2, 1); sums = ((1, 1), (9, 9)); N = 0.5 * 1 + 0.5 * n; m = 0.5 * e + 0.5 * sums
-    counts = [0.5 + 1.0, 0.5 + 0.5]
-    sums = [[0.5, 0.5], [9.5, 9.5]]
+    # by hand: n = (2, 1, 0); sums = ((1, 1), (9, 9), 0); N = 0.5 * 1 + 0.5 * n; m = 0.5 * e + 0.5 * sums
+    counts = [0.5 + 1.0, 0.5 + 0.5, 0.5]
+    sums = [[0.5, 0.5], [9.5, 9.5], [-10.0, 10.0]]
     total, eps = sum(counts), 1e-5
-    smoothed = [(c + eps) / (total + 2 * eps) * total for c in counts]
-    expected = [[s / smoothed[k] for s in sums[k]] for k in range(2)]
+    divisor = counts if rule == "reference" else [(c + eps) / (total + 3 * eps) * total for c in counts]
+    expected = [[s / divisor[k] for s in sums[k]] for k in range(3)]
     torch.testing.assert_close(q.code_count, torch.tensor(counts))
     torch.testing.assert_close(q.codebook, torch.tensor(expected))
     assert float(out.embed_loss) == 0.0
     assert out.perplexity.item() == pytest.approx(np.exp(-(2 / 3 * np.log(2 / 3) + 1 / 3 * np.log(1 / 3))))
+    for _ in range(40):  # code 2 is never chosen again: its count decays to 0.5 ** 41, far below eps
+        q(_columns([1, 0], [9, 9]))
+    if rule == "reference":  # T2M-GPT's sum / count: both decay alike, the code keeps its value
+        assert q.codebook[2].tolist() == [-20.0, 20.0]
+    else:  # Laplace smoothing: once the count is far below eps the code shrinks towards zero
+        assert q.codebook[2].abs().max() < 1e-3
 
 
-def test_reset_touches_only_dead_codes():
+@pytest.mark.parametrize("rule", ["reference", "smoothed"])
+def test_reset_touches_only_dead_codes(rule):
     state = {"codebook": torch.tensor([[0.0, 0.0], [50.0, 50.0], [1.0, 1.0], [-50.0, 50.0]]),
              "code_count": torch.tensor([5.0, 0.5, 5.0, 0.2]), "initialized": torch.tensor(True)}
-    plain_ema, reset = EMAQuantizer(4, 2), EMAResetQuantizer(4, 2)
+    plain_ema, reset = EMAQuantizer(4, 2, rule=rule), EMAResetQuantizer(4, 2, rule=rule)
     for q in (plain_ema, reset):
         q.load_state_dict({**state, "code_sum": state["codebook"] * state["code_count"][:, None]})
         q.train()
@@ -87,10 +95,20 @@ def test_reset_touches_only_dead_codes():
     torch.testing.assert_close(reset.codebook[alive], plain_ema.codebook[alive], rtol=0, atol=0)
     torch.testing.assert_close(reset.code_count[alive], plain_ema.code_count[alive], rtol=0, atol=0)
     vectors = batch[0].t()  # (4, 2)
-    for k in (1, 3):  # dead: now one of this batch's encoder outputs, with a fresh count of one
+    for k in (1, 3):  # dead: now one of this batch's encoder outputs
         assert (reset.codebook[k] == vectors).all(-1).any()
-        assert reset.code_count[k] == 1.0
+    if rule == "reference":  # T2M-GPT: only the vector is re-drawn; the statistics go on as plain EMA's
+        torch.testing.assert_close(reset.code_count, plain_ema.code_count, rtol=0, atol=0)
+        torch.testing.assert_close(reset.code_sum, plain_ema.code_sum, rtol=0, atol=0)
+        assert reset.dead_codes()[[1, 3]].all()  # still dead: re-drawn again next batch
+    else:  # ours: a fresh count of one, alive at once
+        assert (reset.code_count[[1, 3]] == 1.0).all() and not reset.dead_codes().any()
     assert not plain_ema.dead_codes()[alive].any() and plain_ema.dead_codes()[[1, 3]].all()
+
+
+def test_an_unknown_codebook_rule_is_named():
+    with pytest.raises(ValueError, match="unknown codebook rule 'laplace'; choose one of reference, smoothed"):
+        make_quantizer(replace(TINY_VQ, codebook_rule="laplace"))
 
 
 @pytest.mark.parametrize("kind", ["plain", "ema", "ema_reset"])
@@ -255,3 +273,27 @@ def test_reference_clip_through_an_untrained_tokenizer(reference_dir):
     tokenizer = MotionTokenizer(VQVAE(TINY_VQ).eval(), Normalizer.from_folder(reference_dir))
     report = evaluate_tokenizer(tokenizer, [clip])
     assert report["frames"] == len(clip) and np.isfinite(report["pa_mpjpe_mm"])
+
+
+def test_exercise_3_2_accepts_the_reference_reset_and_names_our_variation():
+    """The checker of notebook 03's exercise 3.2 teaches the reference's rule: vectors only, counts untouched."""
+    from motiongpt_lite.exercises import check_exercise_3_2
+
+    def reference(codebook, code_count, flat, threshold=1.0):
+        dead = code_count < threshold
+        codebook = codebook.clone()
+        codebook[dead] = flat[torch.randint(0, len(flat), (int(dead.sum()),))]
+        return codebook, code_count.clone()
+
+    def counts_restarted(codebook, code_count, flat, threshold=1.0):
+        codebook, code_count = reference(codebook, code_count, flat, threshold)
+        return codebook, torch.where(code_count < threshold, torch.ones_like(code_count), code_count)
+
+    def every_code_redrawn(codebook, code_count, flat, threshold=1.0):
+        return flat[torch.randint(0, len(flat), (len(codebook),))], code_count.clone()
+
+    check_exercise_3_2(reference)
+    with pytest.raises(AssertionError, match="our `smoothed` variation"):
+        check_exercise_3_2(counts_restarted)
+    with pytest.raises(AssertionError, match="must keep exactly its vector"):
+        check_exercise_3_2(every_code_redrawn)

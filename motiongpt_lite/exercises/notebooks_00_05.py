@@ -31,9 +31,12 @@ def check_exercise_0_1(seconds: float, motion_lengths: list[int], fps: float = 2
 
 def check_exercise_0_2(tokens_now: int, tokens_down_t_3: int, down_t: int, motion_len: int = 196) -> None:
     """Exercise 0.2: motion tokens of a ``motion_len``-frame clip with the preset's ``down_t`` and with ``down_t=3``."""
-    hint = "the encoder halves the time axis down_t times, so one token covers 2**down_t frames; round down."
-    assert int(tokens_now) == motion_len // 2 ** down_t, f"tokens_now={tokens_now} is off: {hint}"
-    assert int(tokens_down_t_3) == motion_len // 2 ** 3, f"tokens_down_t_3={tokens_down_t_3} is off: {hint}"
+    from motiongpt_lite.vq.tokenize import num_tokens
+
+    hint = ("the encoder halves the time axis down_t times, so one token covers 2**down_t frames, and a partial "
+            "token is padded to a whole one: round up.")
+    assert int(tokens_now) == num_tokens(motion_len, 2 ** down_t), f"tokens_now={tokens_now} is off: {hint}"
+    assert int(tokens_down_t_3) == num_tokens(motion_len, 2 ** 3), f"tokens_down_t_3={tokens_down_t_3} is off: {hint}"
     _correct("0.2")
 
 
@@ -196,7 +199,8 @@ def check_exercise_3_1(commit, z_e, codebook) -> None:
 
 
 def check_exercise_3_2(reset_dead_codes: Callable) -> None:
-    """Exercise 3.2: ``reset_dead_codes(codebook, code_count, flat, threshold) -> (codebook, code_count)``."""
+    """Exercise 3.2: ``reset_dead_codes(codebook, code_count, flat, threshold) -> (codebook, code_count)``,
+    the reference's reset (T2M-GPT): dead vectors re-drawn from the batch, every count left as it was."""
     import torch
 
     torch.manual_seed(0)
@@ -204,11 +208,13 @@ def check_exercise_3_2(reset_dead_codes: Callable) -> None:
     code_count = torch.tensor([2.0, 0.3, 1.0, 0.0, 5.0, 0.99])
     dead = code_count < 1.0
     new_codebook, new_count = reset_dead_codes(codebook.clone(), code_count.clone(), flat, 1.0)
-    assert torch.equal(new_codebook[~dead], codebook[~dead]) and torch.equal(new_count[~dead], code_count[~dead]), (
-        "a code whose count is at least the threshold must stay exactly as it was (vector and count).")
+    assert torch.equal(new_codebook[~dead], codebook[~dead]), (
+        "a code whose count is at least the threshold must keep exactly its vector.")
     from_batch = (new_codebook[dead][:, None] == flat[None]).all(-1).any(-1)  # (dead,) equal to some row of flat
     assert from_batch.all(), "every dead code (count < threshold) must become one of the rows of flat."
-    assert (new_count[dead] == 1.0).all(), "a reset code restarts with count 1, as if it had been chosen once."
+    assert torch.equal(torch.as_tensor(new_count), code_count), (
+        "the reference leaves every count as it was (a reset code stays below the threshold until it is chosen "
+        "often enough); restarting the counts at 1 is our `smoothed` variation, not the reference.")
     _correct("3.2")
 
 

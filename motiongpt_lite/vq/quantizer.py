@@ -7,10 +7,17 @@ losses, and usage statistics; ``quantize`` and ``dequantize`` map latents to ind
 - ``plain`` (:class:`Quantizer`): the codebook is a parameter learnt by the embedding loss
   ``||sg[z_e] - z_q||^2``; the encoder is pulled towards its codes by the commitment loss.
 - ``ema`` (:class:`EMAQuantizer`): no embedding loss; each code is the exponential moving average
-  (decay 0.99) of the encoder outputs assigned to it, with Laplace smoothing of the counts.
+  (decay 0.99) of the encoder outputs assigned to it.
 - ``ema_reset`` (:class:`EMAResetQuantizer`): EMA, and codes whose running count falls below a
   threshold ("dead" codes) are re-initialised from encoder outputs of the current batch. This
   is what the reference code uses.
+
+The EMA kinds follow one of two ``CODEBOOK_RULES``. ``"reference"`` is T2M-GPT's (which MotionGPT
+reuses): a code is its EMA sum divided by its EMA count, and a dead code's *vector* is re-drawn from
+the batch while its statistics go on decaying and growing, so it is re-drawn every batch until its count
+reaches the threshold again. ``"smoothed"`` is our variation: the counts are Laplace-smoothed (as in
+VQ-VAE-2's EMA update, so a never-chosen code shrinks towards zero instead of keeping its value), and a
+reset code's statistics restart as if it had been chosen once.
 
 Every kind initialises its codebook from the first training batch and keeps an EMA of how often
 each code is chosen (``code_count``, per batch) so usage is measured the same way for all three.
@@ -27,7 +34,9 @@ import torch.nn.functional as F
 from torch import nn
 
 __all__ = ["QuantizerOutput", "Quantizer", "EMAQuantizer", "EMAResetQuantizer", "make_quantizer",
-           "QUANTIZER_KINDS", "perplexity"]
+           "QUANTIZER_KINDS", "CODEBOOK_RULES", "perplexity"]
+
+CODEBOOK_RULES = ("reference", "smoothed")  # how the EMA kinds update and reset codes (module docstring)
 
 
 @dataclass
@@ -182,15 +191,18 @@ class EMAQuantizer(Quantizer):
     """Codes learnt as exponential moving averages of their assigned encoder outputs (no embedding loss).
 
     With decay gamma, per batch: ``N_k <- gamma N_k + (1 - gamma) n_k`` and
-    ``m_k <- gamma m_k + (1 - gamma) sum_{i: k_i = k} z_i``; the code is ``e_k = m_k / N~_k`` with the
-    Laplace-smoothed count ``N~_k = (N_k + eps) / (sum_j N_j + K eps) * sum_j N_j``, which keeps
-    e_k finite for codes that are never chosen.
+    ``m_k <- gamma m_k + (1 - gamma) sum_{i: k_i = k} z_i``. Rule ``"reference"``: the code is
+    ``e_k = m_k / N_k`` (a never-chosen code keeps its value: both decay alike). Rule ``"smoothed"``:
+    ``e_k = m_k / N~_k`` with the Laplace-smoothed count ``N~_k = (N_k + eps) / (sum_j N_j + K eps) * sum_j N_j``
+    (a never-chosen code shrinks towards zero).
     """
 
     def __init__(self, num_codes: int, code_dim: int, decay: float = 0.99, reset_threshold: float = 1.0,
-                 eps: float = 1e-5):
+                 eps: float = 1e-5, rule: str = "reference"):
         super().__init__(num_codes, code_dim, decay, reset_threshold)
-        self.eps = eps
+        if rule not in CODEBOOK_RULES:
+            raise ValueError(f"unknown codebook rule {rule!r}; choose one of {', '.join(CODEBOOK_RULES)}.")
+        self.eps, self.rule = eps, rule
         codebook = self.codebook.data
         del self.codebook
         self.register_buffer("codebook", codebook)  # learnt without gradients
@@ -211,16 +223,21 @@ class EMAQuantizer(Quantizer):
         sums = _all_reduce_sum(sums)
         self.code_count.mul_(self.decay).add_(counts, alpha=1 - self.decay)
         self.code_sum.mul_(self.decay).add_(sums, alpha=1 - self.decay)
-        total = self.code_count.sum()
-        smoothed = (self.code_count + self.eps) / (total + self.num_codes * self.eps) * total  # (K,)
-        self.codebook.copy_(self.code_sum / smoothed[:, None])
+        if self.rule == "reference":  # tiny only guards 0/0 once a count has decayed below float32's range
+            counts = self.code_count.clamp(min=torch.finfo(self.code_count.dtype).tiny)
+        else:
+            total = self.code_count.sum()
+            counts = (self.code_count + self.eps) / (total + self.num_codes * self.eps) * total  # (K,)
+        self.codebook.copy_(self.code_sum / counts[:, None])
 
 
 class EMAResetQuantizer(EMAQuantizer):
     """EMA codes plus dead-code reset: codes with ``code_count < reset_threshold`` restart from current encoder outputs.
 
-    After each EMA update, every dead code is replaced by a random encoder output of the current
-    batch, and its statistics restart as if it had been chosen once (``N_k = 1, m_k = e_k``).
+    After each EMA update, every dead code's vector is replaced by a random encoder output of the current
+    batch. Rule ``"reference"`` leaves its statistics as they are (it stays dead, and is re-drawn, until
+    enough vectors choose it); rule ``"smoothed"`` restarts them as if it had been chosen once
+    (``N_k = 1, m_k = e_k``), so it is alive at once.
     """
 
     @torch.no_grad()
@@ -230,8 +247,9 @@ class EMAResetQuantizer(EMAQuantizer):
         if dead.any():
             fresh = _sample_vectors(flat, self.num_codes)  # (K, C), rank 0's choice everywhere
             self.codebook[dead] = fresh[dead]
-            self.code_sum[dead] = fresh[dead]
-            self.code_count[dead] = 1.0
+            if self.rule == "smoothed":
+                self.code_sum[dead] = fresh[dead]
+                self.code_count[dead] = 1.0
 
 
 QUANTIZER_KINDS = {"plain": Quantizer, "ema": EMAQuantizer, "ema_reset": EMAResetQuantizer}
@@ -241,9 +259,11 @@ def make_quantizer(cfg) -> Quantizer:
     """The quantizer named by ``cfg.quantizer`` ("plain", "ema" or "ema_reset") with ``cfg``'s sizes.
 
     Args:
-        cfg: a :class:`motiongpt_lite.config.VQConfig` (num_codes, code_dim, ema_decay, reset_threshold).
+        cfg: a :class:`motiongpt_lite.config.VQConfig` (num_codes, code_dim, ema_decay, reset_threshold,
+            codebook_rule for the EMA kinds).
     """
     if cfg.quantizer not in QUANTIZER_KINDS:
         raise ValueError(f"unknown quantizer {cfg.quantizer!r}; choose one of {', '.join(QUANTIZER_KINDS)}.")
+    rule = {} if cfg.quantizer == "plain" else {"rule": cfg.codebook_rule}
     return QUANTIZER_KINDS[cfg.quantizer](cfg.num_codes, cfg.code_dim, decay=cfg.ema_decay,
-                                          reset_threshold=cfg.reset_threshold)
+                                          reset_threshold=cfg.reset_threshold, **rule)
