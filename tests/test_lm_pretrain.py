@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -228,3 +229,40 @@ def test_broken_token_files_skip_their_motion_and_name_the_file(data, tmp_path):
     assert skipped["000002"] == "tokens file 000002.npy holds a negative code (-1)"
     assert "000003.npy holds float32 (2, 2)" in skipped["000003"]
     assert len(items) == len(load_motion_texts(data, data / "tokens")[0]) - 3
+
+
+# -- exercise 5.1: one training step by hand ------------------------------------------------------
+def _step(pad_labels_with):
+    def train_step(model, optimizer, examples, pad_id):
+        source_len, target_len = (max(len(e[k]) for e in examples) for k in ("input_ids", "labels"))
+        input_ids = torch.full((len(examples), source_len), pad_id, dtype=torch.long)
+        labels = torch.full((len(examples), target_len), pad_labels_with(pad_id), dtype=torch.long)
+        for row, e in enumerate(examples):
+            input_ids[row, :len(e["input_ids"])] = torch.tensor(e["input_ids"])
+            labels[row, :len(e["labels"])] = torch.tensor(e["labels"])
+        loss = model(input_ids=input_ids, attention_mask=(input_ids != pad_id).long(), labels=labels).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        return loss.item()
+    return train_step
+
+
+def test_exercise_5_1_accepts_a_hand_written_step_and_names_the_padding_mistake(lm_and_items):
+    from motiongpt_lite.exercises import check_exercise_5_1
+
+    preset, lm, items = lm_and_items
+    dataset = PretrainDataset(items, lm.tokenizer, lm.vocab, preset.lm, seed=3)
+    examples = [dataset[i] for i in range(8)]
+    assert len({len(e["labels"]) for e in examples}) > 1  # padding matters in this batch
+    before = [p.detach().clone() for p in lm.model.parameters()]
+    check_exercise_5_1(_step(lambda pad_id: -100), lm.model, examples, lm.tokenizer.pad_token_id)
+    assert all(torch.equal(a, b) for a, b in zip(before, lm.model.parameters()))  # the checker steps copies
+    with pytest.raises(AssertionError, match="pad the labels with -100"):
+        check_exercise_5_1(_step(lambda pad_id: pad_id), lm.model, examples, lm.tokenizer.pad_token_id)
+
+    def no_step(model, optimizer, examples, pad_id):
+        return _step(lambda p: -100)(model, type("NoOp", (), {"step": lambda s: None, "zero_grad": lambda s: None})(),
+                                      examples, pad_id)
+    with pytest.raises(AssertionError, match="did not change"):
+        check_exercise_5_1(no_step, lm.model, examples, lm.tokenizer.pad_token_id)

@@ -210,6 +210,21 @@ def test_train_vq_resume_reproduces_uninterrupted_run(toy_dataset, tmp_path):
                  out_dir=tmp_path / "b", progress=False)
 
 
+def test_checkpoints_from_before_the_codebook_rule_resume_as_the_smoothed_rule(toy_dataset, tmp_path):
+    """A VQ checkpoint written before ``codebook_rule`` existed names no rule and was trained with ours
+    (smoothed): it must still resume with the smoothed rule, and be refused with the reference's."""
+    from motiongpt_lite.training import load_checkpoint
+
+    smoothed = _tiny_preset().with_overrides(vq=replace(TINY_VQ, codebook_rule="smoothed"))
+    train_vq(smoothed, data_dir=toy_dataset, out_dir=tmp_path, stop_after=3, progress=False)
+    _, saved = load_checkpoint(tmp_path / "checkpoint.safetensors", VQVAE(replace(TINY_VQ, codebook_rule="smoothed")),
+                               restore_rng=False)
+    assert "codebook_rule" not in saved["config"]["vq"]  # the layout of a checkpoint from before the rule
+    train_vq(smoothed, data_dir=toy_dataset, out_dir=tmp_path, progress=False)  # resumes
+    with pytest.raises(ValueError, match="other settings"):
+        train_vq(_tiny_preset(), data_dir=toy_dataset, out_dir=tmp_path, progress=False)  # reference rule
+
+
 def test_tokenizer_save_load_and_tokenize_dataset(toy_dataset, tmp_path):
     run = train_vq(_tiny_preset(), data_dir=toy_dataset, out_dir=tmp_path / "vq", progress=False)
     loaded = MotionTokenizer.load(tmp_path / "vq")

@@ -298,19 +298,42 @@ def check_exercise_4_3(prediction: str, text_model, num_old: int, num_codes: int
 
 # --- notebook 05 ---
 
-def check_exercise_5_1(corruption_sizes: Callable) -> None:
-    """Exercise 5.1: ``corruption_sizes(n, density, mean_span) -> (noise, spans, input_len, target_len)``."""
-    from motiongpt_lite.lm.tasks import random_spans_noise_mask, span_corrupt
+def check_exercise_5_1(train_step: Callable, model, examples: list[dict], pad_id: int) -> None:
+    """Exercise 5.1: ``train_step(model, optimizer, examples, pad_id) -> loss``, one optimiser step by hand,
+    against the package's ``collate_examples`` + ``pretrain_step`` on a copy of the model (dropout off)."""
+    import copy
 
-    for n, density, span in ((51, 0.15, 3.0), (12, 0.15, 3.0), (200, 0.3, 5.0), (2, 0.15, 3.0), (9, 0.5, 1.0)):
-        mask = random_spans_noise_mask(n, density, span, np.random.default_rng(0))
-        source, target = span_corrupt(list(range(10, 10 + n)), list(range(-1, -101, -1)), density, span,
-                                      np.random.default_rng(0))
-        truth = (int(mask.sum()), int((mask[1:] & ~mask[:-1]).sum()), len(source), len(target))
-        got = tuple(int(x) for x in corruption_sizes(n, density, span))
-        assert got == truth, (f"corruption_sizes({n}, {density}, {span}) gave {got}; count the noise tokens with "
-                              "round() and the limits 1..n-1, and remember that each span adds one sentinel to "
-                              "the input and one to the target.")
+    import torch
+
+    from motiongpt_lite.lm.pretrain import pretrain_step
+    from motiongpt_lite.lm.tasks import collate_examples
+
+    theirs, ours = copy.deepcopy(model).eval(), copy.deepcopy(model).eval()  # eval: no dropout, both runs equal
+    got = train_step(theirs, torch.optim.SGD(theirs.parameters(), lr=0.5), examples, pad_id)
+    optimizer = torch.optim.SGD(ours.parameters(), lr=0.5)
+    batch = collate_examples(examples, pad_id)
+    loss, _ = pretrain_step(ours, batch)
+    loss.backward()
+    optimizer.step()
+    want = loss.item()
+    with torch.no_grad():
+        as_pad = batch["labels"].masked_fill(batch["labels"] == -100, pad_id)
+        padded_loss = copy.deepcopy(model).eval()(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                                                  labels=as_pad).loss.item()
+    assert isinstance(got, (int, float)), f"train_step returned {got!r}; return the loss as a float (loss.item())."
+    close = lambda a, b: abs(a - b) <= 1e-4 * abs(b)  # noqa: E731
+    assert not (close(got, padded_loss) and not close(padded_loss, want)), (
+        "your loss counts the padded labels: pad the labels with -100, which the loss ignores, not with pad_id.")
+    assert close(got, want), (
+        f"your loss {got} differs from the package's {want:.5f}; pad inputs with pad_id, labels with -100, "
+        "and pass attention_mask (1 on real tokens) and labels= to the model.")
+    moved = [(a - b).abs().max().item() for a, b in zip(theirs.parameters(), model.parameters())]
+    assert max(moved) > 0, "the weights did not change: call loss.backward() and optimizer.step()."
+    for (name, a), b in zip(theirs.named_parameters(), ours.parameters()):
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-6), (
+            f"after your step {name} differs from the package's: backward the mean loss once, then optimizer.step().")
+    assert all(p.grad is None or not p.grad.any() for p in theirs.parameters()), (
+        "clear the gradients after the step (optimizer.zero_grad()), or the next step adds to them.")
     _correct("5.1")
 
 

@@ -80,6 +80,15 @@ def vq_step(model: torch.nn.Module, motion: torch.Tensor, cfg: VQConfig) -> tupl
     return loss, {**parts, "perplexity": out.quant.perplexity, "usage": out.quant.usage, "alive": alive}
 
 
+def _recorded(cfg: VQConfig) -> dict:
+    """The settings a VQ checkpoint records. Checkpoints written before ``codebook_rule`` existed were trained
+    with the smoothed rule and do not name it; leaving it out for that rule keeps them resumable."""
+    settings = asdict(cfg)
+    if settings["codebook_rule"] == "smoothed":
+        del settings["codebook_rule"]
+    return settings
+
+
 def train_vq(preset: Preset | str | None = None, *, cfg: VQConfig | None = None, data_dir: str | Path | None = None,
              out_dir: str | Path | None = None, save: bool = True, resume: bool = True, stop_after: int | None = None,
              progress: bool = True) -> VQRun:
@@ -123,7 +132,7 @@ def train_vq(preset: Preset | str | None = None, *, cfg: VQConfig | None = None,
                   grad_clip=cfg.grad_clip, log_every=cfg.log_every,
                   checkpoint_path=folder / "checkpoint.safetensors" if save else None,
                   checkpoint_every=cfg.checkpoint_every, resume=resume, stop_after=stop_after,
-                  extra={"config": {"vq": asdict(cfg), "window_frames": window, "seed": preset.seed,
+                  extra={"config": {"vq": _recorded(cfg), "window_frames": window, "seed": preset.seed,
                                     "data": dataset_fingerprint(data_dir)}},
                   accelerator=accelerator, progress=progress, desc=f"vq {preset.name}")
     tokenizer = MotionTokenizer(accelerator.unwrap_model(vq).cpu().eval(), split.normalizer)
