@@ -32,3 +32,27 @@ def reference_clip(reference_dir):
         features = np.load(reference_dir / "new_joint_vecs" / f"{clip_id}.npy")
         return joints, features
     return load
+
+
+@pytest.fixture
+def lock_holder():
+    """``hold(folder)`` starts another process that holds ``folder``'s run-folder lock and returns it (its
+    ``pid`` is what a refusal must name); every holder is killed at teardown."""
+    import subprocess
+    import sys
+
+    holders = []
+
+    def hold(folder: Path) -> subprocess.Popen:
+        holder = subprocess.Popen([sys.executable, "-c", (
+            "import time; from motiongpt_lite.runtime import run_folder_lock\n"
+            f"with run_folder_lock({str(folder)!r}):\n    print('locked', flush=True); time.sleep(60)")],
+            stdout=subprocess.PIPE, text=True)
+        holders.append(holder)
+        assert holder.stdout.readline().strip() == "locked"
+        return holder
+
+    yield hold
+    for holder in holders:
+        holder.kill()
+        holder.wait()

@@ -71,26 +71,18 @@ def test_unknown_stage_names_the_valid_ones(fake_stages):
         pipeline.run(get_preset("tiny"), stages=["nope"])
 
 
-def test_a_second_command_on_a_busy_run_folder_exits_naming_the_holder(fake_stages, monkeypatch, capsys):
+def test_a_second_command_on_a_busy_run_folder_exits_naming_the_holder(fake_stages, capsys, lock_holder):
     """Issue 18, item 10: two `run` processes on one checkpoint folder must not both train every stage."""
-    import subprocess
-    import sys
     import time
 
     from motiongpt_lite.cli import main
 
     calls, _, folder = fake_stages
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from motiongpt_lite.runtime import run_folder_lock\n"
-        f"with run_folder_lock({str(folder)!r}):\n    print('locked', flush=True); time.sleep(60)")],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "locked"
-        assert main(["run", "--preset", "tiny"]) == 3
-        assert f"pid {holder.pid}" in capsys.readouterr().err and calls == []
-    finally:
-        holder.kill()
-        holder.wait()
+    holder = lock_holder(folder)
+    assert main(["run", "--preset", "tiny"]) == 3
+    assert f"pid {holder.pid}" in capsys.readouterr().err and calls == []
+    holder.kill()
+    holder.wait()
     time.sleep(0.1)
     assert main(["run", "--preset", "tiny"]) == 0 and calls == ["a", "b", "c"]  # a killed holder frees the folder
 

@@ -161,25 +161,16 @@ def test_a_finished_checkpoint_in_a_read_only_folder_loads_without_training(tmp_
     assert history_again == history
 
 
-def test_two_processes_never_train_into_one_checkpoint_folder(tmp_path):
+def test_two_processes_never_train_into_one_checkpoint_folder(tmp_path, lock_holder):
     """Issue 18.10 from Python (a notebook beside the main job): fit holds its checkpoint folder's lock."""
-    import subprocess
-    import sys
-
     from motiongpt_lite.runtime import RunFolderBusy, run_folder_lock
 
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import time; from motiongpt_lite.runtime import run_folder_lock\n"
-        f"with run_folder_lock({str(tmp_path)!r}):\n    print('locked', flush=True); time.sleep(60)")],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "locked"
-        with pytest.raises(RunFolderBusy, match=f"pid {holder.pid}"):
-            run_toy(tmp_path)
-        assert not (tmp_path / "ckpt.safetensors").exists()
-    finally:
-        holder.kill()
-        holder.wait()
+    holder = lock_holder(tmp_path)
+    with pytest.raises(RunFolderBusy, match=f"pid {holder.pid}"):
+        run_toy(tmp_path)
+    assert not (tmp_path / "ckpt.safetensors").exists()
+    holder.kill()
+    holder.wait()
     with run_folder_lock(tmp_path):  # re-entrant: a command holding its folder may train into it
         run_toy(tmp_path)
     assert (tmp_path / "ckpt.safetensors").exists()
