@@ -306,20 +306,19 @@ def check_exercise_5_1(train_step: Callable, model, examples: list[dict], pad_id
     import torch
 
     from motiongpt_lite.lm.pretrain import pretrain_step
-    from motiongpt_lite.lm.tasks import collate_examples
+    from motiongpt_lite.lm.tasks import IGNORE, collate_examples
 
     theirs, ours = copy.deepcopy(model).eval(), copy.deepcopy(model).eval()  # eval: no dropout, both runs equal
     got = train_step(theirs, torch.optim.SGD(theirs.parameters(), lr=0.5), examples, pad_id)
-    optimizer = torch.optim.SGD(ours.parameters(), lr=0.5)
     batch = collate_examples(examples, pad_id)
+    with torch.no_grad():  # the loss of the classic mistake, labels padded with pad_id (before ours is stepped)
+        as_pad = batch["labels"].masked_fill(batch["labels"] == IGNORE, pad_id)
+        padded_loss = ours(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=as_pad).loss.item()
+    optimizer = torch.optim.SGD(ours.parameters(), lr=0.5)
     loss, _ = pretrain_step(ours, batch)
     loss.backward()
     optimizer.step()
     want = loss.item()
-    with torch.no_grad():
-        as_pad = batch["labels"].masked_fill(batch["labels"] == -100, pad_id)
-        padded_loss = copy.deepcopy(model).eval()(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                                                  labels=as_pad).loss.item()
     assert isinstance(got, (int, float)), f"train_step returned {got!r}; return the loss as a float (loss.item())."
     close = lambda a, b: abs(a - b) <= 1e-4 * abs(b)  # noqa: E731
     assert not (close(got, padded_loss) and not close(padded_loss, want)), (
