@@ -118,6 +118,9 @@ class LMConfig:
     mean_span_length: float = 3.0  # mean length of a masked span, in tokens (reference and T5: 3)
     # Motion prediction
     predict_ratio: float = 0.2  # share of the motion given as the prompt (reference: 0.2)
+    # Composition (ours; the paper has none): share of examples built on two training motions in sequence,
+    # codes concatenated and captions joined by "then" (motiongpt_lite.lm.tasks.compose)
+    compose_rate: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,7 @@ class InstructConfig:
     # Prediction and in-betweening: which share of the motion the prompt shows
     predict_given: tuple[float, float] = (0.2, 0.6)  # the prompt holds this share (drawn uniformly) of the motion
     inbetween_masked: tuple[float, float] = (0.2, 0.6)  # share of the motion masked in the middle (drawn uniformly)
+    compose_rate: float = 0.0  # share of examples on two training motions in sequence (ours, see LMConfig)
 
 
 @dataclass(frozen=True)

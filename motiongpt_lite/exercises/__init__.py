@@ -8,7 +8,8 @@ the answer itself. ``run_check`` turns an exercise that is not done yet into a o
 One module per group of notebooks; everything is re-exported here.
 """
 from motiongpt_lite.exercises.common import NOT_DONE, correct, run_check
-from motiongpt_lite.exercises.notebooks_00_05 import *  # noqa: F401,F403
+from motiongpt_lite.exercises.notebooks_00_03 import *  # noqa: F401,F403
+from motiongpt_lite.exercises.notebooks_04_05 import *  # noqa: F401,F403
 from motiongpt_lite.exercises.notebook_06 import *  # noqa: F401,F403
 from motiongpt_lite.exercises.notebook_07 import *  # noqa: F401,F403
 from motiongpt_lite.exercises.notebook_08 import *  # noqa: F401,F403

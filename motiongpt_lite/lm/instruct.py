@@ -34,7 +34,7 @@ from torch.utils.data import Dataset
 from motiongpt_lite.config import InstructConfig, Preset, get_preset, run_dir
 from motiongpt_lite.data.dataset import content_fingerprint, dataset_fingerprint
 from motiongpt_lite.lm.model import MotionLM
-from motiongpt_lite.lm.tasks import IGNORE, MotionText, collate_examples
+from motiongpt_lite.lm.tasks import IGNORE, ComposedItems, MotionText, collate_examples
 from motiongpt_lite.lm.templates import FAMILIES, fill, pick
 from motiongpt_lite.lm.vocab import MotionVocab, motion_token
 from motiongpt_lite.training import fit, make_accelerator
@@ -138,13 +138,15 @@ class InstructDataset(Dataset):
         seed: seeds the draws.
         split: which templates ("train"; "held_out" for evaluation sets).
         fps: frame rate, for lengths in seconds.
+        max_frames: longest composed motion (see ``cfg.compose_rate``).
     """
 
     def __init__(self, items: list[MotionText], tokenizer, vocab: MotionVocab, cfg: InstructConfig, seed: int = 0,
-                 split: str = "train", fps: float = 20.0) -> None:
+                 split: str = "train", fps: float = 20.0, max_frames: int = 196) -> None:
         self.items = [item for item in items if len(item.code_idx) >= 1 and item.captions]
         if not self.items:
             raise ValueError("no motion with tokens and a caption; tokenize the dataset first.")
+        self.pool = ComposedItems(self.items, cfg.compose_rate, max_frames)
         self.tokenizer, self.vocab, self.cfg, self.seed, self.split, self.fps = tokenizer, vocab, cfg, seed, split, fps
         self.weights = family_weights(cfg)
         self.epoch = 0
@@ -160,7 +162,7 @@ class InstructDataset(Dataset):
         """``(family, prompt, target)`` of item ``index`` in the current epoch, as text."""
         rng = np.random.default_rng([self.seed, self.epoch, index])
         family = FAMILIES[int(rng.choice(len(FAMILIES), p=self.weights))]
-        return make_instruction(family, self.items[index], self.vocab, self.cfg, rng, self.split, self.fps)
+        return make_instruction(family, self.pool.draw(index, rng), self.vocab, self.cfg, rng, self.split, self.fps)
 
     def __getitem__(self, index: int) -> dict:
         family, prompt, target = self.example(index)
@@ -231,7 +233,8 @@ def instruct(preset: Preset | str | None = None, *, cfg: InstructConfig | None =
         raise ValueError(f"tokens in {tokens_dir} reach code {largest} but the pretrained model knows "
                          f"{lm.vocab.num_codes} codes; re-tokenize with the tokenizer it was pretrained on.")
     fps = 12.5 if dataset_name == "kit" else 20.0
-    dataset = InstructDataset(items, lm.tokenizer, lm.vocab, cfg, seed=preset.seed, fps=fps)
+    dataset = InstructDataset(items, lm.tokenizer, lm.vocab, cfg, seed=preset.seed, fps=fps,
+                             max_frames=preset.data.max_frames)
     folder = Path(out_dir) if out_dir else lm_instruct_dir(preset)
     config = json.loads(json.dumps({"instruct": asdict(cfg), "seed": preset.seed, "pretrained": content_fingerprint(
                                         (pretrained / "model").glob("*.safetensors")),

@@ -174,7 +174,7 @@ def pretrain(preset: Preset | str | None = None, *, cfg: LMConfig | None = None,
     if largest >= preset.vq.num_codes:
         raise ValueError(f"tokens in {tokens_dir} reach code {largest} but the preset's codebook has "
                          f"{preset.vq.num_codes} codes; re-tokenize with this preset's motion tokenizer.")
-    dataset = PretrainDataset(items, lm.tokenizer, lm.vocab, cfg, seed=preset.seed)
+    dataset = PretrainDataset(items, lm.tokenizer, lm.vocab, cfg, seed=preset.seed, max_frames=preset.data.max_frames)
     accelerator = make_accelerator(cfg.mixed_precision, preset.device)
     history = fit(lm.model, dataset, pretrain_step, steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
                   seed=preset.seed, weight_decay=cfg.weight_decay, warmup_steps=cfg.warmup_steps, decay=cfg.decay,

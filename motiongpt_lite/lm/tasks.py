@@ -13,6 +13,11 @@ task                   input                                                 tar
 ``predict``            "Predict the motion that follows: <first part>"       the rest of the motion
 =====================  ====================================================  ==============================
 
+Composition (our addition, off in the paper's settings): with probability ``compose_rate`` an example is
+built on two training motions in sequence instead of one -- their codes concatenated, their captions
+joined by "then" (:func:`compose`) -- so that "A, then B" prompts are not limited to the few two-action
+clips of the dataset. Only pairs that fit ``max_frames`` together are composed.
+
 A *motion sentence* is ``<som> <motion_id_c0> ... <motion_id_cN-1> <eom>``. Span corruption is T5's
 objective: about ``noise_density`` of the tokens, in spans of mean length ``mean_span_length``, are
 cut out; the input keeps one sentinel ``<extra_id_i>`` per span, the target lists
@@ -29,6 +34,8 @@ ablation), and "frames" in a prompt always means frames: ``motion_len``, the cli
 """
 from __future__ import annotations
 
+import bisect
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,7 +46,7 @@ from motiongpt_lite.config import LMConfig
 from motiongpt_lite.lm.vocab import MotionVocab
 
 __all__ = ["TASKS", "PROMPTS", "MotionText", "task_weights", "random_spans_noise_mask", "span_corrupt",
-           "make_example", "PretrainDataset", "collate_examples", "prompt_texts"]
+           "make_example", "then_caption", "compose", "ComposedItems", "PretrainDataset", "collate_examples", "prompt_texts"]
 
 TASKS = ("span_motion", "span_text", "text_to_motion", "motion_to_text", "predict")
 PROMPTS = {  # {caption}, {motion} (a motion sentence) and {frames} (a length in frames) are filled in
@@ -174,6 +181,61 @@ def make_example(task: str, item: MotionText, tokenizer, vocab: MotionVocab, lm:
     return source[:lm.max_source_len - 1] + [eos], target[:lm.max_target_len - 1] + [eos]
 
 
+_SUBJECT = re.compile(r"^(?:(?:a|an|the)\s+(?:person|man|woman|human|figure|guy|lady|boy|girl)|someone|somebody|"
+                      r"he|she|they)\s+", re.IGNORECASE)
+_THEN = (", then ", " and then ", ", and then ", " and afterwards ")
+
+
+def then_caption(first: str, second: str, rng: np.random.Generator) -> str:
+    """One caption for two motions in sequence: "a man jumps, then waves." from "a man jumps." and "someone waves."
+
+    The second caption loses its subject when it starts with a common one ("a person", "someone", "she", ...);
+    otherwise it is kept whole ("a man jumps, then a dog barks.").
+    """
+    head = first.strip().rstrip(".").rstrip()
+    tail = second.strip().rstrip(".").rstrip()
+    tail = _SUBJECT.sub("", tail, count=1) or tail
+    return f"{head}{_THEN[int(rng.integers(len(_THEN)))]}{tail[:1].lower()}{tail[1:]}."
+
+
+def compose(first: MotionText, second: MotionText, rng: np.random.Generator) -> MotionText:
+    """The two motions in sequence: codes concatenated, lengths added, captions joined pairwise by :func:`then_caption`."""
+    count = max(len(first.captions), len(second.captions))
+    captions = [then_caption(first.captions[i % len(first.captions)], second.captions[(i + k) % len(second.captions)], rng)
+                for i, k in zip(range(count), rng.permutation(count))]
+    return MotionText(np.concatenate([first.code_idx, second.code_idx]), captions, first.motion_len + second.motion_len)
+
+
+class ComposedItems:
+    """Item ``i`` of a motion list, or with probability ``rate`` item ``i`` followed by a random partner that fits.
+
+    Args:
+        items: the motions.
+        rate: share of draws that compose two motions (0: never, and no random number is drawn).
+        max_frames: a composed motion is at most this long (partners are drawn among the motions that fit).
+    """
+
+    def __init__(self, items: list[MotionText], rate: float = 0.0, max_frames: int = 196) -> None:
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"compose_rate must lie in [0, 1], got {rate!r}; fix the preset.")
+        self.items, self.rate, self.max_frames = items, rate, max_frames
+        self.by_length = sorted(range(len(items)), key=lambda i: items[i].motion_len)
+        self.lengths = [items[i].motion_len for i in self.by_length]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def draw(self, index: int, rng: np.random.Generator) -> MotionText:
+        """Item ``index``, composed with a partner with probability ``rate``."""
+        item = self.items[index]
+        if self.rate == 0.0 or rng.random() >= self.rate:
+            return item
+        fitting = bisect.bisect_right(self.lengths, self.max_frames - item.motion_len)
+        if fitting == 0:
+            return item
+        return compose(item, self.items[self.by_length[int(rng.integers(fitting))]], rng)
+
+
 class PretrainDataset(Dataset):
     """The shuffled task mixture over a list of motions; item ``i`` of epoch ``e`` is fixed by (seed, e, i).
 
@@ -183,12 +245,15 @@ class PretrainDataset(Dataset):
         vocab: where the motion words sit.
         lm: task ratios, lengths and corruption settings.
         seed: seeds the draws.
+        max_frames: longest composed motion (see ``lm.compose_rate``).
     """
 
-    def __init__(self, items: list[MotionText], tokenizer, vocab: MotionVocab, lm: LMConfig, seed: int = 0) -> None:
+    def __init__(self, items: list[MotionText], tokenizer, vocab: MotionVocab, lm: LMConfig, seed: int = 0,
+                 max_frames: int = 196) -> None:
         self.items = [item for item in items if len(item.code_idx) >= 2 and item.captions]
         if not self.items:
             raise ValueError("no motion with at least 2 tokens and a caption; tokenize the dataset first.")
+        self.pool = ComposedItems(self.items, lm.compose_rate, max_frames)
         self.tokenizer, self.vocab, self.lm, self.seed = tokenizer, vocab, lm, seed
         self.weights = task_weights(lm)
         self.epoch = 0
@@ -203,7 +268,7 @@ class PretrainDataset(Dataset):
     def __getitem__(self, index: int) -> dict:
         rng = np.random.default_rng([self.seed, self.epoch, index])
         task = int(rng.choice(len(TASKS), p=self.weights))
-        source, target = make_example(TASKS[task], self.items[index], self.tokenizer, self.vocab, self.lm, rng)
+        source, target = make_example(TASKS[task], self.pool.draw(index, rng), self.tokenizer, self.vocab, self.lm, rng)
         return {"input_ids": source, "labels": target, "task": task}
 
 
