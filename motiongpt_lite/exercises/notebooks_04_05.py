@@ -5,10 +5,10 @@ from typing import Callable
 
 import numpy as np
 
-from motiongpt_lite.exercises.common import compare_paired, per_example_loss
 from motiongpt_lite.exercises.common import correct as _correct
 
-__all__ = ["check_exercise_4_1", "check_exercise_4_2", "check_exercise_4_3", "check_exercise_5_1", "check_exercise_5_2", "check_exercise_5_3"]
+__all__ = ["check_exercise_4_1", "check_exercise_4_2", "check_exercise_4_3", "check_exercise_5_1", "check_exercise_5_2",
+           "check_exercise_5_3", "motion_word_mass"]
 
 
 # --- notebook 04 ---
@@ -52,27 +52,40 @@ def check_exercise_4_2(grow_normal: Callable, text_model, num_old: int, new_size
     _correct("4.2")
 
 
-def check_exercise_4_3(prediction: str, text_model, num_old: int, num_codes: int, source, target) -> None:
-    """Exercise 4.3: probability mass on motion words after a mean-initialised merge, K versus 4K codes."""
+def motion_word_mass(text_model, num_old: int, num_codes: int, source, target) -> float:
+    """P(any motion word) at the last decoder step right after a mean-initialised merge of ``num_codes`` codes
+    (and the 3 markers), for one input (``source`` (1, S), ``target`` (1, L) of old words only)."""
     import copy
 
     import torch
 
     from motiongpt_lite.lm.surgery import merge_vocabulary
 
-    def mass(k: int) -> float:
-        model = merge_vocabulary(copy.deepcopy(text_model), num_old, num_old + k + 3, init="mean")
-        with torch.no_grad():
-            p = model(input_ids=source, decoder_input_ids=target).logits[0, -1].softmax(-1)
-        return p[num_old:].sum().item()
+    model = merge_vocabulary(copy.deepcopy(text_model), num_old, num_old + num_codes + 3, init="mean")
+    with torch.no_grad():
+        p = model(input_ids=source, decoder_input_ids=target).logits[0, -1].double().softmax(-1)
+    return p[num_old:].sum().item()
 
-    small, large = mass(num_codes), mass(4 * num_codes)
-    ratio = large / small
-    measured = "same" if 0.9 < ratio < 1.1 else "larger" if ratio > 1 else "smaller"
-    assert str(prediction).strip().lower() == measured, (
-        f"prediction {prediction!r} is not what happens (mass on motion words: K={num_codes}: {small:.4f}, "
-        f"4K={4 * num_codes}: {large:.4f}); every new word gets the same logit a -- how does "
-        "n e^a / (Z + n e^a) change with n?")
+
+def check_exercise_4_3(mass_after_growth: Callable, text_model, num_old: int, num_codes: int, source, target) -> None:
+    """Exercise 4.3: ``mass_after_growth(p, n_before, n_after)`` predicts the probability mass on the motion words
+    when their number goes from ``n_before`` to ``n_after`` (mean init), from the mass ``p`` measured before.
+
+    The checker merges K, 4K and 16K codes (each with the 3 markers) into the same model and compares the
+    prediction made from the K merge with what the bigger merges measure (0.2% relative: the rule is exact).
+    """
+    measured = {k: motion_word_mass(text_model, num_old, k, source, target) for k in (num_codes, 4 * num_codes,
+                                                                                     16 * num_codes)}
+    p, n = measured[num_codes], num_codes + 3
+    for k in (4 * num_codes, 16 * num_codes):
+        got = mass_after_growth(p, n, k + 3)
+        assert isinstance(got, (int, float)) and not isinstance(got, bool), (
+            f"mass_after_growth returned {got!r}; return the predicted mass as a float.")
+        assert 0.0 <= float(got) <= 1.0, f"{got} is not a probability; the mass on motion words lies in [0, 1]."
+        assert abs(float(got) - measured[k]) <= 0.002 * measured[k], (
+            f"you predict {float(got):.4f} for {k + 3} motion words; merging them measures {measured[k]:.4f} "
+            f"(and {p:.4f} for {n}). Every new word has the same logit a: write the mass as n e^a / (Z + n e^a), "
+            "and take e^a / Z from the mass you measured before growing, markers included.")
     _correct("4.3")
 
 
@@ -116,38 +129,103 @@ def check_exercise_5_1(train_step: Callable, model, examples: list[dict], pad_id
     _correct("5.1")
 
 
-def check_exercise_5_2(length_prompt: Callable) -> None:
-    """Exercise 5.2: the text-to-motion prompt states the length in frames (tokens x frames per token)."""
-    from motiongpt_lite.lm.tasks import PROMPTS
+def check_exercise_5_2(corrupt: Callable, sentences: list[list[int]], sentinel_ids: list[int],
+                       noise_density: float, mean_span_length: float) -> None:
+    """Exercise 5.2: ``corrupt(ids, sentinel_ids, noise_density, mean_span_length, rng) -> (source, target)``,
+    T5 span corruption written by hand, against :func:`~motiongpt_lite.lm.tasks.span_corrupt` with the same rng.
 
-    for codes, rate in (([1, 2, 3], 4), (list(range(49)), 4), ([5] * 10, 8)):
-        want = PROMPTS["text_to_motion_frames"].format(caption="a man jumps.", frames=len(codes) * rate)
-        got = length_prompt("a man jumps.", np.array(codes), rate)
-        assert got == want, (f"for {len(codes)} tokens of {rate} frames the prompt should name the frames the tokens "
-                             f"cover, not the number of tokens; got {got!r}.")
+    Before the exact comparison the checker tests the properties any span corruption must have, so that its
+    hint names what is wrong: the sentinels of the input are ``sentinel_ids[0], [1], ...`` in order, one per
+    span; the target holds the same sentinels, each followed by the tokens it hides; putting the spans back
+    gives the sentence; no eos is added.
+    """
+    from motiongpt_lite.lm.tasks import span_corrupt
+
+    sentinel_set = set(sentinel_ids)
+    cases = [(ids, seed) for ids in sentences for seed in range(8)]
+    cases += [(list(range(1000, 1002)), 0), (list(range(1000, 1060)), 3)]  # the shortest sentence, and a long one
+    for ids, seed in cases:
+        got = corrupt(list(ids), list(sentinel_ids), noise_density, mean_span_length, np.random.default_rng(seed))
+        assert isinstance(got, tuple) and len(got) == 2, "corrupt should return a pair (source, target) of id lists."
+        source, target = [int(t) for t in got[0]], [int(t) for t in got[1]]
+        marks = [t for t in source if t in sentinel_set]
+        assert marks, "the input holds no sentinel: replace every cut span by one sentinel id."
+        assert marks == list(sentinel_ids[:len(marks)]), (
+            "the input's sentinels are not sentinel_ids[0], sentinel_ids[1], ... in order: number the spans "
+            "from the start of the sentence, one sentinel per span (not per token).")
+        assert [t for t in target if t in sentinel_set] == marks, (
+            "the target should hold the input's sentinels, in the same order, each followed by the tokens it hides.")
+        assert target[:1] == marks[:1], "the target starts with the first span's sentinel."
+        spans, span = {}, None
+        for t in target:
+            if t in sentinel_set:
+                span = spans.setdefault(t, [])
+            else:
+                span.append(t)
+        assert all(spans.values()), "a sentinel in the target hides no token: every span is at least one token long."
+        rebuilt = [t for s in source for t in (spans[s] if s in sentinel_set else [s])]
+        assert rebuilt == list(ids), (
+            "putting each span back in place of its sentinel does not give the sentence: the kept tokens stay in "
+            "the input, the cut ones go to the target, all in their order, and no eos is added.")
+        assert all(not (a in sentinel_set and b in sentinel_set) for a, b in zip(source, source[1:])), (
+            "two sentinels side by side in the input: two spans must be separated by at least one kept token.")
+        want = span_corrupt(list(ids), list(sentinel_ids), noise_density, mean_span_length, np.random.default_rng(seed))
+        assert (source, target) == (list(want[0]), list(want[1])), (
+            f"a valid corruption, but not the one T5 would draw with this generator (seed {seed}, {len(ids)} tokens): "
+            "draw the mask with noise_mask (or random_spans_noise_mask) first, with the rng you were given, and "
+            "draw nothing else from it.")
     _correct("5.2")
 
 
-def check_exercise_5_3(prediction: str, knob_lm, reference_lm, items: list, cfg) -> None:
-    """Exercise 5.3: without motion-writing tasks, the text-to-motion loss on held-out pairs is higher.
+REFERENCE_PLACEHOLDERS = ("<Caption_Placeholder>", "<Frame_Placeholder>", "<Second_Placeholder>")
 
-    Higher, lower or about the same is decided per pair, paired across the two models, within the noise
-    of the sample (:func:`~motiongpt_lite.exercises.common.compare_paired`), not by a fixed ratio.
+
+def _reference_fill(template: str, item, fps: float) -> str:
+    """The reference's filling: its pretraining dataset hands the language model the number of *tokens* as the
+    motion's length, and the filling treats it as frames (seconds = floor(length / fps), one decimal)."""
+    import math
+
+    length = len(item.code_idx)
+    return (template.replace("<Caption_Placeholder>", item.captions[0]).replace("<Frame_Placeholder>", str(length))
+            .replace("<Second_Placeholder>", "%.1f" % math.floor(length / fps)))
+
+
+def check_exercise_5_3(reference_fill: Callable, fixed_fill: Callable, predicted_ratio: float, items: list,
+                       templates: list[str], fps: float) -> None:
+    """Exercise 5.3: the reference's length bug reproduced (``reference_fill``), fixed (``fixed_fill``) and its size
+    predicted (``predicted_ratio``: frames a reference prompt states / frames the motion has, mean over ``items``).
+
+    ``fixed_fill`` must agree with the package's :func:`~motiongpt_lite.lm.templates.fill` (frames = the clip's
+    ``motion_len``, seconds = frames / fps with one decimal); a clip whose length is not a whole number of tokens
+    is added so that "4 x tokens" does not pass for the real length.
     """
-    from motiongpt_lite.lm.tasks import TASKS, collate_examples, make_example
+    from motiongpt_lite.lm.tasks import MotionText
+    from motiongpt_lite.lm.templates import fill
 
-    def t2m_losses(lm) -> np.ndarray:
-        rng = np.random.default_rng(0)
-        examples = [make_example("text_to_motion", item, lm.tokenizer, lm.vocab, cfg, rng) for item in items]
-        batch = collate_examples([{"input_ids": s, "labels": t, "task": TASKS.index("text_to_motion")}
-                                  for s, t in examples])
-        return per_example_loss(lm.model, batch)  # (n,) one loss per held-out pair
-
-    assert len(items) >= 2, "pass at least two held-out text-motion pairs."
-    knob, reference = t2m_losses(knob_lm), t2m_losses(reference_lm)
-    measured = compare_paired(knob, reference)
-    assert str(prediction).strip().lower() == measured, (
-        f"prediction {prediction!r} is not what happened (held-out text->motion loss without motion tasks "
-        f"{knob.mean():.2f}, with them {reference.mean():.2f}); which task would ever make the output head score a "
-        "motion code as the next token?")
+    assert items, "pass the training motions (items)."
+    odd = MotionText(np.arange(25) % 7, ["a man jumps."], 97)  # 97 frames: 25 tokens, 3 frames short of 100
+    for template in templates:
+        assert all(p in template for p in REFERENCE_PLACEHOLDERS), (
+            f"template {template!r} should use all three of the reference's placeholders {REFERENCE_PLACEHOLDERS}.")
+        ours = template
+        for placeholder, name in zip(REFERENCE_PLACEHOLDERS, ("{caption}", "{frames}", "{seconds}")):
+            ours = ours.replace(placeholder, name)
+        for item in list(items[:8]) + [odd]:
+            got, want = reference_fill(template, item, fps), _reference_fill(template, item, fps)
+            assert got == want, (
+                f"reference_fill gave {got!r}; the reference puts the length its dataset gives it, the number of "
+                "tokens, where the template says frames, and its seconds are that number / fps, rounded down, "
+                "written with one decimal.")
+            got, want = fixed_fill(template, item, fps), fill(ours, fps=fps, caption=item.captions[0],
+                                                              frames=item.motion_len)
+            assert got == want, (
+                f"fixed_fill gave {got!r} for a clip of {item.motion_len} frames ({len(item.code_idx)} tokens); "
+                "state the frames the clip really has (motion_len, not a multiple of the tokens) and seconds = "
+                "frames / fps with one decimal, not rounded down.")
+    measured = float(np.mean([len(item.code_idx) / item.motion_len for item in items]))
+    assert isinstance(predicted_ratio, (int, float)) and not isinstance(predicted_ratio, bool), (
+        f"predicted_ratio is {predicted_ratio!r}; write a number.")
+    assert abs(float(predicted_ratio) - measured) <= 0.02, (
+        f"you predicted that a reference prompt states {float(predicted_ratio):.3f} x the real frames; how many frames "
+        "does one token cover, and which of the two numbers does the reference write?")
     _correct("5.3")
