@@ -44,23 +44,38 @@ def _mirror(joints: np.ndarray, swap: bool = True, negate: bool = True) -> np.nd
 
 
 def test_exercise_0_1():
-    ex.check_exercise_0_1(7.3, [100, 146, 80], fps=20.0)
-    with pytest.raises(AssertionError, match="divide by the frame rate"):
-        ex.check_exercise_0_1(146, [100, 146, 80], fps=20.0)
+    segments = {"a": [{"action": "walk"}, {"action": "wave"}], "Ma": [{"action": "walk"}, {"action": "wave"}],
+                "b": [{"action": "punch"}, {"action": "punch"}], "c": [{"action": "walk"}], "held": [{"action": "kick"}]}
+    train_ids = ["a", "Ma", "b", "c"]
+    ex.check_exercise_0_1({"walk": 3, "wave": 2, "punch": 1}, segments, train_ids)
+    with pytest.raises(AssertionError, match="counts for both"):  # the first segment of each clip only
+        ex.check_exercise_0_1({"walk": 3, "punch": 1}, segments, train_ids)
+    with pytest.raises(AssertionError, match="once per action"):  # every segment counted, repeats too
+        ex.check_exercise_0_1({"walk": 3, "wave": 2, "punch": 2}, segments, train_ids)
+    with pytest.raises(AssertionError, match="never occur"):  # a clip outside the split counted
+        ex.check_exercise_0_1({"walk": 3, "wave": 2, "punch": 1, "kick": 1}, segments, train_ids)
 
 
-def test_exercise_0_2():
-    ex.check_exercise_0_2(49, 25, down_t=2)  # 196 / 8 = 24.5: the partial token is padded, 25 tokens
-    with pytest.raises(AssertionError, match="tokens_now"):
-        ex.check_exercise_0_2(98, 25, down_t=2)
-    with pytest.raises(AssertionError, match="tokens_down_t_3=24 is off.*round up"):
-        ex.check_exercise_0_2(49, 24, down_t=2)  # floor: the convention the course no longer uses
-
-
-def test_exercise_0_3(turning_clip):
-    ex.check_exercise_0_3(1.0, turning_clip)  # 0.05 m per frame at 20 fps
+def test_exercise_0_2(turning_clip):
+    ex.check_exercise_0_2(1.0, turning_clip)  # 0.05 m per frame at 20 fps
     with pytest.raises(AssertionError, match="pelvis"):
-        ex.check_exercise_0_3(np.linalg.norm(turning_clip[-1, 0] - turning_clip[0, 0]) / 2.95, turning_clip)  # straight line
+        ex.check_exercise_0_2(np.linalg.norm(turning_clip[-1, 0] - turning_clip[0, 0]) / 2.95, turning_clip)  # straight line
+
+
+def test_exercise_0_3(turning_clip, tmp_path):
+    (tmp_path / "new_joints").mkdir()
+    fast = turning_clip.copy()
+    fast[:, :, [0, 2]] *= 2  # the same turn, twice as far: 2 m/s
+    for clip_id, joints in {"s1": turning_clip, "s2": turning_clip, "f1": fast}.items():
+        np.save(tmp_path / "new_joints" / f"{clip_id}.npy", joints)
+    walks = {"s1": "slow", "s2": "slow", "f1": "fast"}
+    ex.check_exercise_0_3({"slow": 1.0, "fast": 2.0}, walks, tmp_path)
+    chord = {label: np.linalg.norm(j[-1, 0, [0, 2]] - j[0, 0, [0, 2]]) / 2.95
+             for label, j in (("slow", turning_clip), ("fast", fast))}
+    with pytest.raises(AssertionError, match="not the distance"):  # straight line from the first to the last frame
+        ex.check_exercise_0_3(chord, walks, tmp_path)
+    with pytest.raises(AssertionError, match="one mean per speed label"):
+        ex.check_exercise_0_3({"slow": 1.0}, walks, tmp_path)
 
 
 def test_exercise_1_1(turning_clip):
@@ -73,14 +88,18 @@ def test_exercise_1_1(turning_clip):
 
 
 def test_exercise_1_2(turning_clip):
-    fractions_10x = joints_to_features(turning_clip, feet_threshold=10 * FOOT_CONTACT_THRESHOLD)[:, 259:263].mean(axis=0)
-    default = joints_to_features(turning_clip)[:, 259:263].mean(axis=0)
-    assert (fractions_10x > default).all()  # the clip is built so that the knob matters
-    ex.check_exercise_1_2("more", fractions_10x, turning_clip)
-    with pytest.raises(AssertionError, match="prediction"):
-        ex.check_exercise_1_2("fewer", fractions_10x, turning_clip)
-    with pytest.raises(AssertionError, match="fractions"):
-        ex.check_exercise_1_2("more", default, turning_clip)
+    clip = turning_clip - turning_clip[:, :1] * np.array([1.0, 0.0, 1.0])  # the body, its pelvis above the origin
+    clip[..., 2] += np.cumsum(np.linspace(0.0, 0.15, len(clip)))[:, None]  # speeding up from 0 to 3 m/s
+
+    def planted(multiplier, scale=lambda m: m):
+        return joints_to_features(clip, feet_threshold=scale(multiplier) * FOOT_CONTACT_THRESHOLD)[:, 259:263].mean(0)
+
+    assert (planted(10.0) > planted(1.0)).all()  # the clip is built so that the knob matters
+    ex.check_exercise_1_2(planted, clip)
+    with pytest.raises(AssertionError, match="squared step"):  # the speed limit scaled, i.e. the threshold squared
+        ex.check_exercise_1_2(lambda m: planted(m, scale=lambda x: x ** 2), clip)
+    with pytest.raises(AssertionError, match="4 shares"):
+        ex.check_exercise_1_2(lambda m: planted(m)[:2], clip)
 
 
 def test_exercise_1_3(turning_clip):

@@ -1,6 +1,7 @@
 """Checkers for the exercises of notebooks 00-03 (see :mod:`motiongpt_lite.exercises`)."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -14,43 +15,70 @@ __all__ = ["check_exercise_0_1", "check_exercise_0_2", "check_exercise_0_3", "ch
 
 # --- notebooks 00 and 01 ---
 
-def check_exercise_0_1(seconds: float, motion_lengths: list[int], fps: float = 20.0) -> None:
-    """Exercise 0.1: duration in seconds of the longest motion of a split.
+def check_exercise_0_1(clips_per_action: dict, segments: dict, train_ids: list) -> None:
+    """Exercise 0.1: how many training clips show each action (a census of the split).
 
     Args:
-        seconds: the learner's answer.
-        motion_lengths: frame count of every motion in the split.
-        fps: frames per second of the dataset (HumanML3D: 20).
+        clips_per_action: the learner's answer, action -> number of training clips in which it occurs.
+        segments: clip id -> its labelled segments (``labels/<id>.json``), for every clip of the dataset.
+        train_ids: the ids listed in ``train.txt`` (mirrored copies included).
     """
-    expected = max(motion_lengths) / fps
-    assert np.isclose(float(seconds), expected, atol=1e-6), (
-        f"got {seconds}; find the largest frame count T among the motions and divide by the frame rate ({fps} fps).")
+    expected: dict[str, int] = {}
+    for clip_id in train_ids:
+        for action in {segment["action"] for segment in segments[clip_id]}:  # once per clip, however often
+            expected[action] = expected.get(action, 0) + 1
+    got = {str(k): int(v) for k, v in dict(clips_per_action).items() if v}
+    missing = sorted(set(expected) - set(got))
+    assert not missing, f"no count for {missing}; a clip of two actions counts for both of them."
+    assert not set(got) - set(expected), (
+        f"{sorted(set(got) - set(expected))} never occur in the training split; count train.txt's ids only.")
+    wrong = sorted(a for a in expected if got[a] != expected[a])
+    assert not wrong, (
+        f"the counts of {wrong} are off; walk over every segment of every training clip (mirrored copies "
+        "included), and count a clip once per action it contains, even when it repeats one.")
     _correct("0.1")
 
 
-def check_exercise_0_2(tokens_now: int, tokens_down_t_3: int, down_t: int, motion_len: int = 196) -> None:
-    """Exercise 0.2: motion tokens of a ``motion_len``-frame clip with the preset's ``down_t`` and with ``down_t=3``."""
-    from motiongpt_lite.vq.tokenize import num_tokens
-
-    hint = ("the encoder halves the time axis down_t times, so one token covers 2**down_t frames, and a partial "
-            "token is padded to a whole one: round up.")
-    assert int(tokens_now) == num_tokens(motion_len, 2 ** down_t), f"tokens_now={tokens_now} is off: {hint}"
-    assert int(tokens_down_t_3) == num_tokens(motion_len, 2 ** 3), f"tokens_down_t_3={tokens_down_t_3} is off: {hint}"
-    _correct("0.2")
+def _path_speed(joints: np.ndarray, fps: float) -> float:
+    """Average speed (m/s) of the pelvis along its path on the floor: (T, 22, 3) joints, Y up."""
+    root = np.asarray(joints, dtype=np.float64)[:, 0, [0, 2]]  # (T, 2) pelvis on the floor plane
+    return float(np.linalg.norm(np.diff(root, axis=0), axis=1).sum() / ((len(root) - 1) / fps))
 
 
-def check_exercise_0_3(speed: float, joints: np.ndarray, fps: float = 20.0) -> None:
-    """Exercise 0.3: average speed (m/s) of the root along its path on the floor.
+def check_exercise_0_2(speed: float, joints: np.ndarray, fps: float = 20.0) -> None:
+    """Exercise 0.2: average speed (m/s) of the root along its path on the floor.
 
     Args:
         speed: the learner's answer in metres per second.
         joints: (T, 22, 3) positions of the clip, Y up.
     """
-    root = np.asarray(joints)[:, 0, [0, 2]]  # (T, 2) pelvis on the floor plane
-    expected = np.linalg.norm(np.diff(root, axis=0), axis=1).sum() / ((len(root) - 1) / fps)
+    expected = _path_speed(joints, fps)
     assert np.isclose(float(speed), expected, rtol=0.02), (
         f"got {speed:.3f} m/s; sum the lengths of the pelvis's frame-to-frame steps in x and z (not y), "
         "then divide by the duration (T - 1) / fps.")
+    _correct("0.2")
+
+
+def check_exercise_0_3(speed_by_label: dict, walks: dict, dataset: str | Path, fps: float = 20.0) -> None:
+    """Exercise 0.3: the generator's speed knob, measured: mean pelvis speed of the walks of each speed label.
+
+    Args:
+        speed_by_label: the learner's answer, speed label -> mean path speed (m/s) of its walks.
+        walks: clip id -> speed label ("slow", "normal", "fast") of the forward walks to measure.
+        dataset: the dataset folder (``new_joints/<id>.npy``).
+    """
+    groups: dict[str, list[float]] = {}
+    for clip_id, label in walks.items():
+        joints = np.load(Path(dataset) / "new_joints" / f"{clip_id}.npy")
+        groups.setdefault(label, []).append(_path_speed(joints, fps))
+    expected = {label: float(np.mean(v)) for label, v in groups.items()}
+    got = dict(speed_by_label)
+    assert set(got) == set(expected), f"expected one mean per speed label {sorted(expected)}, got {sorted(got)}."
+    for label, value in expected.items():
+        assert np.isclose(float(got[label]), value, rtol=0.02), (
+            f"{label}: got {float(got[label]):.3f} m/s; average the path speed of exercise 0.2 over the walks "
+            "with that label (one speed per clip, then their mean), not the distance between the first and "
+            "last frame.")
     _correct("0.3")
 
 
@@ -71,22 +99,24 @@ def check_exercise_1_1(trajectory: np.ndarray, features: np.ndarray) -> None:
     _correct("1.1")
 
 
-def check_exercise_1_2(prediction: str, fractions_10x: np.ndarray, joints: np.ndarray) -> None:
-    """Exercise 1.2: predict, then measure, the foot contacts with a 10x larger threshold.
+def check_exercise_1_2(planted_share: Callable[[float], np.ndarray], joints: np.ndarray) -> None:
+    """Exercise 1.2: the foot-contact threshold as a knob, measured at several settings.
 
     Args:
-        prediction: "more", "fewer" or "same" planted frames.
-        fractions_10x: (4,) share of frames marked planted for (l_ankle, l_toe, r_ankle, r_toe) at 10x.
+        planted_share: the learner's function, multiplier -> (4,) share of frames marked planted for
+            (l_ankle, l_toe, r_ankle, r_toe) with ``feet_threshold = multiplier * FOOT_CONTACT_THRESHOLD``.
         joints: (T, 22, 3) the clip.
     """
     contacts = feature_groups()["foot_contacts"]
-    expected = joints_to_features(joints, feet_threshold=10 * FOOT_CONTACT_THRESHOLD)[:, contacts].mean(axis=0)  # (4,)
-    fractions_10x = np.asarray(fractions_10x, dtype=np.float64)
-    assert fractions_10x.shape == (4,), f"expected 4 fractions (l_ankle, l_toe, r_ankle, r_toe), got shape {fractions_10x.shape}."
-    assert np.allclose(fractions_10x, expected, atol=1e-6), (
-        "measured fractions are off; pass feet_threshold=10 * FOOT_CONTACT_THRESHOLD and average dims 259:263 over frames.")
-    assert str(prediction).strip().lower() == "more", (
-        f"prediction {prediction!r}: a larger threshold on the squared step lets faster feet count as planted.")
+    for multiplier in (0.1, 1.0, 10.0):
+        threshold = multiplier * FOOT_CONTACT_THRESHOLD
+        expected = joints_to_features(joints, feet_threshold=threshold)[:, contacts].mean(axis=0)  # (4,)
+        got = np.asarray(planted_share(multiplier), dtype=np.float64)
+        assert got.shape == (4,), f"expected 4 shares (l_ankle, l_toe, r_ankle, r_toe), got shape {got.shape}."
+        assert np.allclose(got, expected, atol=1e-6), (
+            f"at {multiplier} x the threshold the shares are off; pass feet_threshold={multiplier} * "
+            "FOOT_CONTACT_THRESHOLD (the threshold bounds the squared step: scale it, not its root) and "
+            "average dims 259:263 over frames.")
     _correct("1.2")
 
 
@@ -122,18 +152,28 @@ def check_exercise_1_3(mirror: Callable[[np.ndarray], np.ndarray], joints: np.nd
 
 # --- notebook 02 ---
 
-def check_exercise_2_1(tokens_for: Callable[[int, int], int]) -> None:
-    """Exercise 2.1: ``tokens_for(num_frames, down_t)``, the number of tokens of a clip."""
-    from motiongpt_lite.vq.tokenize import num_tokens
+def check_exercise_2_1(reconstruct_clip: Callable, tokenizer, motions: list) -> None:
+    """Exercise 2.1: a clip of any length through the tokenizer and back, by hand.
 
-    for down_t in (1, 2, 3):
-        for frames in (4, 8, 9, 63, 64, 65, 70, 196, 199):
-            if frames < 2 ** down_t:
-                continue
-            got = int(tokens_for(frames, down_t))
-            assert got == num_tokens(frames, 2 ** down_t), (
-                f"tokens_for({frames}, {down_t}) = {got} is off; one token covers 2**down_t frames and a clip that is "
-                "not a multiple of that is padded with its last frame, so round up, not down.")
+    Args:
+        reconstruct_clip: the learner's ``(tokenizer, motion) -> (T, D)`` raw features.
+        tokenizer: a ``MotionTokenizer`` (its ``vq`` and ``normalizer`` are the learner's parts).
+        motions: raw (T, D) clips; lengths that are not a multiple of 4 are included.
+    """
+    import torch
+
+    for motion in motions:
+        motion = torch.as_tensor(np.asarray(motion), dtype=torch.float32)
+        expected = tokenizer.reconstruct(motion)  # (T, D)
+        got = torch.as_tensor(np.asarray(reconstruct_clip(tokenizer, motion.clone())), dtype=torch.float32)
+        assert got.shape == expected.shape, (
+            f"a {len(motion)}-frame clip came back with shape {tuple(got.shape)}, expected {tuple(expected.shape)}; "
+            "pad to whole tokens, decode, then crop back to the clip's T frames.")
+        error = float((got - expected).abs().max())
+        assert error < 1e-4, (
+            f"a {len(motion)}-frame clip differs by up to {error:.3g}; normalise first, pad by repeating the "
+            "last (normalised) frame up to a multiple of tokenizer.down_rate (not with zeros, not by cropping), "
+            "vq.encode -> vq.decode, crop, then denormalise.")
     _correct("2.1")
 
 
@@ -217,14 +257,60 @@ def check_exercise_3_2(reset_dead_codes: Callable) -> None:
     _correct("3.2")
 
 
-def check_exercise_3_3(prediction: str, run, named_run) -> None:
-    """Exercise 3.3: EMA + reset with ``reset_threshold=0`` compared with the run the learner predicted."""
+def check_exercise_3_3(train_by_hand: Callable, prediction: str, preset, cfg, windows, data_dir,
+                       device="cpu") -> list:
+    """Exercise 3.3: the VQ-VAE training loop by hand, step for step against ``train_vq``.
+
+    The learner's ``train_by_hand(cfg, windows, seed, device)`` returns one dict per step with "loss",
+    "recon", "velocity" and "commit". It must give the losses of ``train_vq(preset, cfg=cfg)``, and with
+    ``reset_threshold=0`` those of ``train_vq`` with the quantizer the learner ``prediction`` names.
+
+    Args:
+        cfg: a short run (``log_every=1``), EMA + reset under the reference's codebook rule.
+        windows: the ``MotionWindowDataset`` ``train_vq`` builds from ``data_dir`` (same clips, same seed).
+    Returns:
+        the largest absolute difference of any logged loss, over both runs.
+    """
+    from dataclasses import replace
+
     import torch
 
-    assert str(prediction).strip().lower() == "ema", (
-        f"prediction {prediction!r}: can a running count ever be below 0? If no code is ever reset, what is left?")
-    ours, theirs = run.tokenizer.vq.state_dict(), named_run.tokenizer.vq.state_dict()
-    same = ours.keys() == theirs.keys() and all(torch.equal(ours[k], theirs[k]) for k in ours)
-    assert same, ("the two runs differ; train with experiment(..., quantizer='ema_reset', reset_threshold=0.0) and "
-                  "pass the run it returns together with results['ema'][0].")
+    from motiongpt_lite.vq.train import train_vq
+
+    assert cfg.quantizer == "ema_reset" and cfg.codebook_rule == "reference" and cfg.log_every == 1, (
+        "pass the exercise's cfg (EMA + reset, the reference's rule, log_every=1).")
+    names = ("loss", "recon", "velocity", "commit")
+    tolerance = {"rtol": 1e-5, "atol": 1e-6}  # the same operations agree exactly on a CPU; a GPU may round differently
+    worst = 0.0
+
+    def compare(mine, package, what):
+        nonlocal worst
+        assert len(mine) == len(package), f"{what}: {len(mine)} logged steps, expected {len(package)} (cfg.steps)."
+        for name in names:
+            ours = torch.tensor([float(row[name]) for row in mine], dtype=torch.float64)
+            theirs = torch.tensor([row[name] for row in package], dtype=torch.float64)
+            bad = ~torch.isclose(ours, theirs, **tolerance)
+            if bad.any():
+                step = int(bad.nonzero()[0]) + 1
+                raise AssertionError(
+                    f"{what}: the {name} loss first differs at step {step} ({float(ours[step - 1]):.6f} against "
+                    f"{float(theirs[step - 1]):.6f}). Step 1 wrong: seeding (seed, build the model, seed again), "
+                    "the first batch's codebook, or the loss weights. A later step: the optimiser (AdamW, betas "
+                    "(0.9, 0.99), the schedule, gradient clipping), the EMA update, the reset of dead codes, "
+                    "or looking the codes up before the update instead of after it.")
+            worst = max(worst, float((ours - theirs).abs().max()))
+
+    mine = train_by_hand(cfg, windows, preset.seed, device)
+    compare(mine, train_vq(preset, cfg=cfg, data_dir=data_dir, save=False, progress=False).history, "your loop")
+    knob = replace(cfg, reset_threshold=0.0)
+    mine = train_by_hand(knob, windows, preset.seed, device)
+    prediction = str(prediction).strip().lower()
+    assert prediction in ("plain", "ema", "ema_reset"), f"prediction {prediction!r}: name plain, ema or ema_reset."
+    twin = train_vq(preset, cfg=replace(cfg, quantizer=prediction), data_dir=data_dir, save=False, progress=False)
+    try:
+        compare(mine, twin.history, f"your loop with reset_threshold=0 against train_vq with quantizer={prediction!r}")
+    except AssertionError as error:
+        raise AssertionError(f"{error} (If your loop matched at the preset's threshold, the prediction is what to "
+                             "change: can a running count ever be below 0?)") from None
     _correct("3.3")
+    return worst
