@@ -6,7 +6,7 @@
 # Run `bash data_download.sh` without arguments for the list of targets.
 #
 # Honesty about verification:
-#   sample           every file checked against the sha256 recorded below (fails closed).
+#   sample, cmu      every file checked against the sha256 recorded below (fails closed).
 #   kit, t2m-evaluators, humanml3d
 #                    no checksums are published for these, so we check the layout only
 #                    (folders, files, counts, array shapes) and say so.
@@ -20,10 +20,10 @@ REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 DATA_ROOT="${MOTIONGPT_LITE_DATA:-$REPO_DIR/data}"
 # The embedded set is per preset, as motiongpt_lite.config.embedded_dir(): <data root>/embedded_<preset>.
 PRESET="${MOTIONGPT_LITE_PRESET:-small}"
-# A local folder laid out like the data root (e.g. a USB stick with humanml3d_reference/ on it):
-# `sample` copies from there instead of downloading, and still checks every sha256.
+# A local folder laid out like the data root (e.g. a USB stick with humanml3d_reference/ or cmu_bvh/
+# on it): `sample` and `cmu` copy from there instead of downloading, and still check every sha256.
 MIRROR="${MOTIONGPT_LITE_MIRROR:-}"
-# A web server laid out like the data root: replaces the upstream URLs of `sample`.
+# A web server laid out like the data root: replaces the upstream URLs of `sample` and `cmu`.
 SAMPLE_URL="${MOTIONGPT_LITE_SAMPLE_URL:-}"
 
 # Upstream sources (raw.githubusercontent.com resolves HEAD to the default branch).
@@ -31,6 +31,10 @@ HUMANML3D_RAW="https://raw.githubusercontent.com/EricGuo5513/HumanML3D/HEAD"    
 HUMANML3D_EARLY_RAW="https://raw.githubusercontent.com/EricGuoICT/HumanML3D/HEAD"   # its early release
 MDM_RAW="https://raw.githubusercontent.com/GuyTevet/motion-diffusion-model/HEAD"    # ships the T2M evaluator's mean/std
 JOINTS_FORK_RAW="https://raw.githubusercontent.com/mikittt/HumanML3D/HEAD"          # a public fork holding joints/000021.npy
+# The CMU clips of subject 131 in cgspeed's 3dsMax-friendly BVH conversion, as a public C++ BVH library
+# commits them (pinned to one commit, so the bytes cannot change under the recorded sha256).
+CMU_BVH_RAW="https://raw.githubusercontent.com/yuki-koyama/bvh11/c4c4e6c81cf574d0e9f0260785b33b29a9cb97ad/resources"
+CMU_BVH_RELEASE="https://sites.google.com/a/cgspeed.com/cgspeed/motion-capture/3dsmax-friendly-release-of-cmu-motion-database"
 KIT_DRIVE_FOLDER="https://drive.google.com/drive/folders/1MnixfyGfujSP-4t8w_2QvjtTVpEKr97t"  # KIT-ML link of the HumanML3D README
 # T2M evaluator checkpoints (t2m.zip, kit.zip) and GloVe (glove.zip) on Google Drive, the links
 # motion-diffusion-model's prepare/download_t2m_evaluators.sh and download_glove.sh use.
@@ -41,7 +45,7 @@ EVALUATOR_DRIVE_FILES=(
 )
 
 ALL_TARGETS="embedded sample kit t2m-evaluators flan-t5-small flan-t5-base"
-KNOWN_TARGETS="$ALL_TARGETS humanml3d"
+KNOWN_TARGETS="$ALL_TARGETS cmu humanml3d"
 
 usage() {
     cat <<EOF
@@ -52,6 +56,9 @@ Targets:
                   into \$DATA_ROOT/embedded_<preset>; needs no network
   sample          the public HumanML3D reference clips the conformance tests use, sha256-verified,
                   into \$DATA_ROOT/humanml3d_reference
+  cmu             three real CMU motion-capture clips (subject 131: two walks and a hop, BVH) for
+                  notebook 08, sha256-verified, into \$DATA_ROOT/cmu_bvh; one of them needs a manual
+                  download (the script says how), so it is not part of 'all'
   kit             KIT-ML (Google Drive; needs gdown and unrar/7z), into \$DATA_ROOT/kit
   t2m-evaluators  the official T2M evaluator checkpoints and GloVe (Google Drive; needs gdown),
                   into \$DATA_ROOT/t2m_evaluators
@@ -60,15 +67,16 @@ Targets:
   humanml3d       cannot be downloaded (AMASS licence): prints the steps to build it, then
                   checks the folder you made at \$DATA_ROOT/humanml3d
   all             $ALL_TARGETS
-                  (not humanml3d, which needs your manual step first)
+                  (not humanml3d, which needs your manual step first, nor cmu)
 
 Without a target this help is printed and nothing is done.
 
 Environment:
   MOTIONGPT_LITE_DATA        data root (now: $DATA_ROOT)
   MOTIONGPT_LITE_PRESET      preset of the embedded set (now: $PRESET)
-  MOTIONGPT_LITE_MIRROR      local folder laid out like the data root; 'sample' copies from it
-  MOTIONGPT_LITE_SAMPLE_URL  web mirror laid out like the data root; replaces the upstream URLs
+  MOTIONGPT_LITE_MIRROR      local folder laid out like the data root; 'sample' and 'cmu' copy from it
+  MOTIONGPT_LITE_SAMPLE_URL  web mirror laid out like the data root; replaces the upstream URLs of
+                             'sample' and 'cmu'
   HF_HUB_OFFLINE=1           never contact the Hugging Face hub
   PYTHON                     interpreter to use (default: python, else python3)
 
@@ -338,6 +346,105 @@ target_sample() {
         echo "    Offline or blocked? Copy the files from a machine that has them and point"
         echo "    MOTIONGPT_LITE_MIRROR at a folder holding humanml3d_reference/; tests that need them skip meanwhile."
         return 1
+    fi
+    return 0
+}
+
+# ---------------------------------------------------------------------------------------------
+# cmu: three CMU motion-capture clips as BVH, sha256-verified (notebook 08's "bring your own motion")
+# ---------------------------------------------------------------------------------------------
+
+# One line per file: name inside cmu_bvh/, its sha256, and its upstream URL ("-": none we could
+# establish, so the file is a manual step). The checksums are those of the clips the project's
+# tests use: CMU subject 131 (131_01 and 131_02 "start, walk, stop", 131_03 "start, hop, stop"),
+# 120 fps, cgspeed's 3dsMax-friendly BVH conversion. CMU's terms: free for research and commercial
+# use, not to be resold; acknowledge mocap.cs.cmu.edu.
+cmu_files() {
+    cat <<EOF
+131_01.bvh 525a261b085d44ea302205f7bbdf824c20ca8256b9e0797aeae43183326fce27 $CMU_BVH_RAW/131_01.bvh
+131_02.bvh fe7882961ae1ecaf62273424a7ac64905fd20b0596051c78f3d1488dfa66d708 $CMU_BVH_RAW/131_02.bvh
+131_03.bvh f8b19d31da5d596e523c9bab7ace69756afd02c38f61e5cac3141e5b579dbb4a -
+EOF
+}
+
+cmu_manual_steps() {
+    local dir="$1"
+    shift
+    cat <<EOF
+    Manual step for $*: no stable direct link is known to us.
+      1. Open $CMU_BVH_RELEASE
+         (cgspeed's 3dsMax-friendly BVH release of the CMU database) and download the zip file
+         that holds subject 131.
+      2. Copy $* from it into $dir
+      3. Run 'bash data_download.sh cmu' again: every file is checked against its sha256.
+    The original clips (ASF/AMC) are at http://mocap.cs.cmu.edu (subject 131). Notebook 08 runs
+    without them, on a small made-up BVH file, and uses whichever CMU clips it finds.
+EOF
+}
+
+target_cmu() {
+    local dir="$DATA_ROOT/cmu_bvh"
+    echo "==> cmu: CMU motion-capture clips (subject 131, BVH) into $dir"
+    if [ -n "$MIRROR" ]; then
+        echo "    source: local mirror $MIRROR/cmu_bvh"
+    elif [ -n "$SAMPLE_URL" ]; then
+        echo "    source: web mirror $SAMPLE_URL/cmu_bvh"
+    fi
+    local name expected url failures=0 fetched=0 skipped=0 manual=""
+    while read -r name expected url <&3; do
+        local dest="$dir/$name"
+        if [ -f "$dest" ] && [ "$(sha256_of "$dest")" = "$expected" ]; then
+            echo "    skipped $name (present, sha256 ok)"
+            skipped=$((skipped + 1))
+            continue
+        fi
+        if [ -f "$dest" ]; then
+            echo "    $name is present but its sha256 is wrong: fetching it again"
+        fi
+        local ok=1
+        if [ -n "$MIRROR" ]; then
+            fetch_verified "$dest" "$expected" "$name" copy "$MIRROR/cmu_bvh/$name" && ok=0
+        elif [ -n "$SAMPLE_URL" ]; then
+            fetch_verified "$dest" "$expected" "$name" url "$SAMPLE_URL/cmu_bvh/$name" && ok=0
+        elif [ "$url" = "-" ]; then
+            manual="$manual $name"
+            ok=2
+        elif [ "$NETWORK_DOWN" -eq 1 ]; then
+            echo "    FAILED  $name: not tried, the network is unreachable (see above)"
+        else
+            fetch_verified "$dest" "$expected" "$name" url "$url" && ok=0
+        fi
+        if [ "$ok" -eq 0 ]; then
+            fetched=$((fetched + 1))
+        elif [ "$ok" -eq 1 ]; then
+            failures=$((failures + 1))
+        fi
+        if [ "$ok" -ne 0 ] && [ -f "$dest" ]; then  # a wrong file must not pass for the clip
+            rm -f -- "$dest"
+            echo "    removed $name: its sha256 is wrong and no good copy could be fetched"
+        fi
+    done 3< <(cmu_files)
+    if [ -d "$dir" ] && [ -z "$(find "$dir" -type f -print -quit)" ]; then
+        rmdir -- "$dir"
+    fi
+    DETAIL="$fetched fetched, $skipped skipped, $failures failed"
+    if [ -n "$manual" ]; then
+        DETAIL="$DETAIL, manual step for${manual} (in $dir)"
+    else
+        DETAIL="$DETAIL (in $dir)"
+    fi
+    if [ "$failures" -gt 0 ]; then
+        echo "    Offline or blocked? Copy the clips from a machine that has them and point"
+        echo "    MOTIONGPT_LITE_MIRROR at a folder holding cmu_bvh/."
+    fi
+    if [ -n "$manual" ]; then
+        cmu_manual_steps "$dir" $manual
+    fi
+    if [ "$failures" -gt 0 ]; then
+        return 1
+    fi
+    if [ -n "$manual" ]; then
+        return 2
     fi
     return 0
 }
@@ -702,6 +809,7 @@ main() {
         case "$target" in
             embedded) target_embedded || status=$? ;;
             sample) target_sample || status=$? ;;
+            cmu) target_cmu || status=$? ;;
             kit) target_kit || status=$? ;;
             t2m-evaluators) target_t2m_evaluators || status=$? ;;
             flan-t5-small | flan-t5-base) target_flan_t5 "$target" || status=$? ;;

@@ -1,7 +1,7 @@
 """data_download.sh (notebook 00's data step): sha256-verified, idempotent, honest about what it cannot do.
 
-The `sample` target is exercised through a local mirror (MOTIONGPT_LITE_MIRROR) built from the reference
-files in ../shared/data, so no network is needed. The `embedded` target is left to the CLI's own tests.
+The `sample` and `cmu` targets are exercised through a local mirror (MOTIONGPT_LITE_MIRROR) or a local web
+server built from the reference files in ../shared/data, so no network is needed. The `embedded` target is left to the CLI's own tests.
 """
 from __future__ import annotations
 
@@ -31,6 +31,11 @@ pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="data_downl
 needs_reference = pytest.mark.skipif(
     not REFERENCE.is_dir(), reason=f"reference clips not found at {REFERENCE} (../shared/data from the repository root)"
 )
+
+
+CMU = SHARED / "cmu_bvh"
+CMU_FILES = ["131_01.bvh", "131_02.bvh", "131_03.bvh"]
+needs_cmu = pytest.mark.skipif(not CMU.is_dir(), reason=f"CMU clips not found at {CMU} (../shared/data from the repository root)")
 
 
 def run_script(*targets: str, data_root: Path, mirror: Path | None = None, **env_vars: str) -> subprocess.CompletedProcess:
@@ -65,7 +70,8 @@ def make_mirror(tmp_path: Path) -> Path:
 def test_no_target_prints_usage_and_does_nothing(tmp_path):
     result = run_script(data_root=tmp_path / "data")
     assert result.returncode == 0
-    for target in ("embedded", "sample", "kit", "t2m-evaluators", "flan-t5-small", "flan-t5-base", "humanml3d", "all"):
+    for target in ("embedded", "sample", "cmu", "kit", "t2m-evaluators", "flan-t5-small", "flan-t5-base", "humanml3d",
+                   "all"):
         assert f"  {target} " in result.stdout
     assert not (tmp_path / "data").exists()
 
@@ -323,3 +329,104 @@ def test_a_partial_glove_folder_is_completed(tmp_path):
     assert (dest / "glove" / "our_vab_data.npy").read_bytes() == b"kept"  # what was there is kept
     assert (dest / "glove" / "our_vab_idx.pkl").read_bytes() == b"downloaded"
     assert leftovers(tmp_path / "data") == []
+
+
+# ---- cmu -------------------------------------------------------------------------------------
+
+def cmu_mirror(tmp_path: Path) -> Path:
+    """A writable copy of ../shared/data's CMU clips, laid out like a data root."""
+    mirror = tmp_path / "cmu_mirror"
+    shutil.copytree(CMU, mirror / "cmu_bvh")
+    for path in mirror.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return mirror
+
+
+@needs_cmu
+def test_cmu_from_a_local_mirror_is_verified_then_skipped(tmp_path):
+    data = tmp_path / "data"
+    result = run_script("cmu", data_root=data, mirror=SHARED)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in CMU_FILES:
+        assert f"fetched {name} (sha256 ok)" in result.stdout
+        assert (data / "cmu_bvh" / name).read_bytes() == (CMU / name).read_bytes(), name
+    again = run_script("cmu", data_root=data, mirror=SHARED)
+    assert again.returncode == 0 and "0 fetched, 3 skipped, 0 failed" in again.stdout
+    assert leftovers(data) == []
+
+
+@needs_cmu
+@pytest.mark.skipif(shutil.which("curl") is None and shutil.which("wget") is None, reason="needs curl or wget")
+def test_cmu_from_a_web_mirror_downloads_and_verifies(tmp_path):
+    """The real download path (curl or wget) of the target, against a local web server."""
+    data = tmp_path / "data"
+    handler = functools.partial(QuietHandler, directory=str(SHARED))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            url = f"http://127.0.0.1:{server.server_address[1]}"
+            result = run_script("cmu", data_root=data, MOTIONGPT_LITE_SAMPLE_URL=url, no_proxy="127.0.0.1",
+                                NO_PROXY="127.0.0.1")
+        finally:
+            server.shutdown()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(p.name for p in (data / "cmu_bvh").iterdir()) == CMU_FILES
+    assert all(sha256(data / "cmu_bvh" / name) == sha256(CMU / name) for name in CMU_FILES)
+
+
+@needs_cmu
+def test_cmu_refuses_a_tampered_clip_and_keeps_the_others(tmp_path):
+    mirror = cmu_mirror(tmp_path)
+    tampered = mirror / "cmu_bvh" / "131_02.bvh"
+    tampered.write_bytes(tampered.read_bytes().replace(b"Frames: 1247", b"Frames: 1246"))
+    data = tmp_path / "data"
+    result = run_script("cmu", data_root=data, mirror=mirror)
+    assert result.returncode != 0
+    assert "REFUSED 131_02.bvh" in result.stdout
+    assert not (data / "cmu_bvh" / "131_02.bvh").exists()
+    assert (data / "cmu_bvh" / "131_01.bvh").read_bytes() == (CMU / "131_01.bvh").read_bytes()
+    assert "FAILED" in result.stdout.split("Summary:")[1] and leftovers(data) == []
+
+
+@needs_cmu
+def test_cmu_upstream_names_the_manual_step_and_checks_what_the_learner_adds(tmp_path):
+    """Without a mirror: the two clips with a pinned upstream URL are present (no network needed), the third has
+    none, so the target prints the manual steps and reports MANUAL; once the learner adds it, it is verified."""
+    folder = tmp_path / "data" / "cmu_bvh"
+    folder.mkdir(parents=True)
+    for name in CMU_FILES[:2]:
+        shutil.copy(CMU / name, folder / name)
+    result = run_script("cmu", data_root=tmp_path / "data")
+    assert result.returncode != 0
+    assert "skipped 131_01.bvh (present, sha256 ok)" in result.stdout
+    assert "Manual step for 131_03.bvh" in result.stdout and "cgspeed" in result.stdout
+    assert "MANUAL" in result.stdout.split("Summary:")[1]
+    (folder / "131_03.bvh").write_bytes(b"HIERARCHY\nnot the CMU clip\n")  # a wrong file is not accepted
+    result = run_script("cmu", data_root=tmp_path / "data")
+    assert "131_03.bvh is present but its sha256 is wrong" in result.stdout
+    assert not (folder / "131_03.bvh").exists()
+    shutil.copy(CMU / "131_03.bvh", folder / "131_03.bvh")
+    result = run_script("cmu", data_root=tmp_path / "data")
+    assert result.returncode == 0, result.stdout
+    assert "0 fetched, 3 skipped, 0 failed" in result.stdout
+
+
+def test_cmu_upstream_urls_are_pinned_to_one_commit():
+    """A moving branch could change the bytes under the recorded sha256; the URLs name a commit."""
+    import re
+
+    text = SCRIPT.read_text()
+    raw = re.search(r'^CMU_BVH_RAW="([^"]+)"', text, re.MULTILINE)
+    assert raw and re.search(r"/[0-9a-f]{40}/", raw[1]), raw
+    listed = re.findall(r"^(131_0[123]\.bvh) ([0-9a-f]{64}) (\S+)$", text, re.MULTILINE)
+    assert [name for name, _, _ in listed] == CMU_FILES
+    if CMU.is_dir():
+        assert {name: digest for name, digest, _ in listed} == {name: sha256(CMU / name) for name in CMU_FILES}
+
+
+def test_cmu_offline_leaves_nothing_behind(tmp_path):
+    data = tmp_path / "data"
+    result = run_script("cmu", data_root=data, MOTIONGPT_LITE_SAMPLE_URL="http://127.0.0.1:9")  # nothing listens
+    assert result.returncode != 0
+    assert "FAILED  131_01.bvh" in result.stdout and "MOTIONGPT_LITE_MIRROR" in result.stdout
+    assert not (data / "cmu_bvh").exists() and leftovers(data) == []
