@@ -326,6 +326,7 @@ class MotionGPT:
         (``lm_instruct/model``; the pretrained one, ``lm_pretrain/model``, when tuning has not run)."""
         from motiongpt_lite.lm.instruct import lm_instruct_dir
         from motiongpt_lite.lm.pretrain import lm_pretrain_dir
+        from motiongpt_lite.data.registry import preset_spec
         from motiongpt_lite.vq.train import vq_dir
 
         preset = preset if isinstance(preset, Preset) else get_preset(preset)
@@ -334,10 +335,9 @@ class MotionGPT:
         if not found:
             raise FileNotFoundError(f"no trained language model for preset {preset.name} in {candidates[0]} or "
                                     f"{candidates[1]}; run `motiongpt-lite instruct --preset {preset.name}` first.")
-        fps = 12.5 if preset.data.dataset == "kit" else 20.0
         lm, motion_tokenizer = MotionLM.load(found[0], device), _load_motion_tokenizer(vq_dir(preset), device)
         _check_pair(lm, motion_tokenizer, vq_dir(preset), found[0])
-        return cls(lm, motion_tokenizer, fps=fps,
+        return cls(lm, motion_tokenizer, fps=preset_spec(preset).fps,
                    max_frames=preset.data.max_frames, max_caption_tokens=preset.lm.max_caption_tokens,
                    max_source_len=preset.instruct.max_source_len)
 

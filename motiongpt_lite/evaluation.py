@@ -48,6 +48,7 @@ import numpy as np
 from motiongpt_lite.config import Preset, get_preset
 from motiongpt_lite.data.dataset import MotionClip, load_split
 from motiongpt_lite.data.features import features_to_joints
+from motiongpt_lite.eval.evaluator import caption_words
 from motiongpt_lite.eval.motion_metrics import ade, fde, matching_metrics, multimodality, summarize_runs
 from motiongpt_lite.eval.semantic import ATTRIBUTES, SemanticReport, caption_accuracy, semantic_accuracy
 from motiongpt_lite.eval.text_metrics import caption_metrics
@@ -78,7 +79,7 @@ TARGETS: dict[str, float] = {
     "m2t_action": 0.90, "m2t_side": 0.90, "r_precision_ratio": 0.85, "t2m_free_greedy_closed": 0.95,
 }
 TARGET_MAX = {"t2m_fid": 0.05}  # lower is better
-EMPTY_CAPTION = "nothing"  # stands in for an empty generated caption (the evaluator needs a word; counted as malformed)
+EMPTY_CAPTION = "nothing"  # stands in for a generated caption without a word, e.g. "." (the evaluator needs one; counted as malformed)
 
 
 @dataclass
@@ -259,7 +260,7 @@ def _motion_ok(result: "MotionResult") -> bool:
 
 
 def _caption_ok(result: "MotionResult") -> bool:
-    return bool(result.text.strip()) and set(result.flags) <= {"no_motion"}
+    return bool(caption_words(result.text)) and set(result.flags) <= {"no_motion"}
 
 
 def _rows(runs: list[dict[str, float]]) -> dict[str, list[float]]:
@@ -337,7 +338,7 @@ def _motion_to_text(gpt: "MotionGPT", evaluator: "Evaluator", clips: list[Motion
                     progress: bool) -> tuple[dict, dict, dict, list]:
     """Caption rows (retrieval), caption scores, the well-formed share and the captions, for ``clips``."""
     results = gpt.motion_to_text([c.motion[:gpt.max_frames] for c in clips])
-    captions = [r.text if r.text.strip() else EMPTY_CAPTION for r in results]
+    captions = [r.text if caption_words(r.text) else EMPTY_CAPTION for r in results]
     references = [[c.text for c in clip.captions] for clip in clips]
     scores = caption_metrics(captions, references)
     batch, _ = _protocol_sizes(len(clips), preset, [])
@@ -542,7 +543,7 @@ def evaluate(gpt: "MotionGPT", evaluator: "Evaluator", preset: Preset | str | No
     Raises:
         ValueError: the evaluator reads other features than the model writes, or the split has too few clips.
     """
-    from motiongpt_lite.vq.train import dataset_dir
+    from motiongpt_lite.data.registry import dataset_dir, spec_of
 
     preset = preset if isinstance(preset, Preset) else get_preset(preset)
     seed = preset.seed if seed is None else seed
@@ -550,10 +551,9 @@ def evaluate(gpt: "MotionGPT", evaluator: "Evaluator", preset: Preset | str | No
         raise ValueError(f"the evaluator reads {evaluator.motion_dim}-dim motions but the model writes "
                          f"{gpt.motion_dim}-dim ones; use the evaluator of the model's dataset (evaluator_for(preset)).")
     folder = dataset_dir(preset)
-    dataset = "kit" if "kit" in folder.name.lower() else "humanml3d"
     with warnings.catch_warnings():  # skipped clips are listed in MotionSplit.skipped
         warnings.simplefilter("ignore")
-        data = load_split(folder, split, dataset=dataset, min_frames=preset.data.min_frames)
+        data = load_split(folder, split, dataset=spec_of(folder), min_frames=preset.data.min_frames)
     clips = [c for c in data.clips if len(c.motion) >= 2 * UNIT]
     if len(clips) < 4:
         raise ValueError(f"{folder.name}/{split} has {len(clips)} usable clips; evaluate on a split with at least 4 "

@@ -71,7 +71,7 @@ def trained_model(preset: Preset | str | None = None, progress: bool = False) ->
 
 def stage_data(preset: Preset, out: Path) -> dict:
     """Find the preset's dataset (HumanML3D / KIT when present), else build the embedded one."""
-    from motiongpt_lite.vq.train import dataset_dir
+    from motiongpt_lite.data.registry import dataset_dir
 
     folder = dataset_dir(preset)
     counts = {split: len((folder / f"{split}.txt").read_text().split()) for split in ("train", "val", "test")}
@@ -81,9 +81,10 @@ def stage_data(preset: Preset, out: Path) -> dict:
 def stage_vq(preset: Preset, out: Path) -> dict:
     """Train (or resume) the motion tokenizer, then measure it as the paper's table 8, and with the semantic
     checks (does a reconstructed wave still wave?)."""
+    from motiongpt_lite.data.registry import dataset_dir
     from motiongpt_lite.evaluation import tokenizer_fidelity
     from motiongpt_lite.vq.tokenize import evaluate_reference, evaluate_split
-    from motiongpt_lite.vq.train import dataset_dir, train_vq
+    from motiongpt_lite.vq.train import train_vq
 
     tokenizer = train_vq(preset).tokenizer
     held_out = evaluate_split(tokenizer, dataset_dir(preset), "test")
@@ -116,11 +117,12 @@ def stage_tokens(preset: Preset, out: Path) -> dict:
 
 def _held_out_captions(preset: Preset, count: int) -> list[str]:
     from motiongpt_lite.data.dataset import load_split
-    from motiongpt_lite.vq.train import dataset_dir
+    from motiongpt_lite.data.registry import dataset_dir, spec_of
 
+    folder = dataset_dir(preset)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        clips = load_split(dataset_dir(preset), "test", dataset="embedded").clips
+        clips = load_split(folder, "test", dataset=spec_of(folder)).clips
     return [clip.captions[0].text for clip in clips if clip.captions][:count]
 
 
@@ -180,8 +182,8 @@ def stage_demo(preset: Preset, out: Path) -> dict:
     from motiongpt_lite import viz
     from motiongpt_lite.api import MotionGPT
     from motiongpt_lite.data.dataset import load_split
+    from motiongpt_lite.data.registry import dataset_dir, spec_of
     from motiongpt_lite.evaluation import real_motion_captions
-    from motiongpt_lite.vq.train import dataset_dir
 
     gpt = MotionGPT.from_preset(preset)
     written = []
@@ -193,9 +195,10 @@ def stage_demo(preset: Preset, out: Path) -> dict:
         path.parent.mkdir(parents=True, exist_ok=True)
         viz.save_animation(viz.animate(result.joints, title=caption), path)
         written.append(str(path))
+    folder = dataset_dir(preset)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        clip = load_split(dataset_dir(preset), "test", dataset="embedded").clips[0]
+        clip = load_split(folder, "test", dataset=spec_of(folder)).clips[0]
     caption = gpt.motion_to_text(clip.motion).text
     real = real_motion_captions(gpt)
     gallery = write_gallery(gpt, preset, out / "demo")
@@ -234,7 +237,7 @@ def write_gallery(gpt: "MotionGPT", preset: Preset, out: Path, count: int = GALL
     from motiongpt_lite.data.synthetic import held_out
     from motiongpt_lite.eval.semantic import motion_checks
     from motiongpt_lite.vq.tokenize import whole_motions
-    from motiongpt_lite.vq.train import dataset_dir
+    from motiongpt_lite.data.registry import dataset_dir
 
     clips = [c for c in whole_motions(dataset_dir(preset), "test") if c.labels]
     rng = np.random.default_rng(preset.seed)

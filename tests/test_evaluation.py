@@ -123,6 +123,23 @@ def test_same_seed_same_report_other_seed_other_draws(model_and_evaluator, repor
     assert real["fid"][0] < noise["fid"][0]
 
 
+def test_captions_without_a_word_are_scored_as_failures_not_a_crash(model_and_evaluator):
+    """An undertrained model may caption a motion "." (seen with a 4-step model): the evaluator needs a word, so
+    such a caption stands in as EMPTY_CAPTION and counts as malformed instead of stopping the evaluation."""
+    gpt, evaluator = model_and_evaluator
+
+    class PunctuationGPT(MotionGPT):
+        def motion_to_text(self, motion, motion_len=None, **decoding):
+            results = super().motion_to_text(motion, motion_len, **decoding)
+            return [replace(r, text=".") for r in results] if isinstance(results, list) else replace(results, text=".")
+
+    punct = PunctuationGPT(gpt.lm, gpt.motion_tokenizer, fps=gpt.fps, max_frames=gpt.max_frames)
+    light = replace(LIGHT, eval=replace(LIGHT.eval, replications=1, num_captions=8, prompt_captions=4))
+    result = evaluate(punct, evaluator, light, progress=False, seed=0, completion_clips=2)
+    assert result.well_formed["motion_to_text"] == 0.0
+    assert result.captions["bleu_4"] == 0.0
+
+
 def test_mismatched_evaluator_is_refused(model_and_evaluator):
     gpt, evaluator = model_and_evaluator
 

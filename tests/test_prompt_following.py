@@ -13,7 +13,7 @@ from motiongpt_lite.config import get_preset
 from motiongpt_lite.data.synthetic import held_out
 from motiongpt_lite.evaluation import REAL_CLIPS, TARGETS, real_motion_captions, tokenizer_fidelity
 from motiongpt_lite.vq.tokenize import whole_motions
-from motiongpt_lite.vq.train import dataset_dir
+from motiongpt_lite.data.registry import dataset_dir
 
 TINY = get_preset("tiny")
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"

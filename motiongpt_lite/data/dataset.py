@@ -35,19 +35,12 @@ import torch
 from torch.utils.data import Dataset
 
 from motiongpt_lite.data.normalization import Normalizer
-from motiongpt_lite.data.skeleton import HUMANML3D, KIT, Skeleton
+from motiongpt_lite.data.registry import DatasetSpec, dataset_spec
+from motiongpt_lite.data.skeleton import Skeleton
 
 __all__ = ["Caption", "MotionClip", "MotionSplit", "read_captions", "load_split", "content_fingerprint",
            "dataset_fingerprint",
            "MotionWindowDataset", "MotionTextDataset", "collate_motion_text"]
-
-# dataset name -> (skeleton, reference minimum length in frames, command that provides the folder)
-_DATASETS: dict[str, tuple[Skeleton, int, str]] = {
-    "embedded": (HUMANML3D, 40, "motiongpt-lite data build --out {root}"),
-    "humanml3d": (HUMANML3D, 40, "bash data_download.sh humanml3d"),
-    "kit": (KIT, 24, "bash data_download.sh kit"),
-}
-
 
 @dataclass
 class Caption:
@@ -169,14 +162,6 @@ def read_captions(path: str | Path) -> list[Caption]:
     return captions
 
 
-def _resolve_dataset(dataset: str | Skeleton) -> tuple[Skeleton, int, str]:
-    if isinstance(dataset, Skeleton):
-        return _DATASETS["kit" if dataset.name == "kit" else "humanml3d"]
-    if dataset.lower() not in _DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r}; choose one of {', '.join(_DATASETS)} or pass a Skeleton.")
-    return _DATASETS[dataset.lower()]
-
-
 class _Skip(Exception):
     """A clip that cannot be used; the message is the reason listed in ``MotionSplit.skipped``."""
 
@@ -228,7 +213,7 @@ def _load_texts(root: Path, clip_id: str) -> tuple[list[Caption], dict | None]:
     return captions, labels
 
 
-def load_split(root: str | Path, split: str = "train", *, dataset: str | Skeleton = "humanml3d",
+def load_split(root: str | Path, split: str = "train", *, dataset: str | DatasetSpec | Skeleton = "humanml3d",
                min_frames: int | None = None, max_frames: int = 200) -> MotionSplit:
     """Read one split of a HumanML3D-layout folder with the reference loader's length rules.
 
@@ -239,7 +224,8 @@ def load_split(root: str | Path, split: str = "train", *, dataset: str | Skeleto
     Args:
         root: the dataset folder.
         split: name of the split file without ".txt": "train", "val", "test" (or "all", "train_val").
-        dataset: "embedded", "humanml3d" or "kit" (or a Skeleton); sets D, fps and the fix for a missing folder.
+        dataset: "embedded", "humanml3d" or "kit", a DatasetSpec (``spec_of(root)``) or a Skeleton; sets D, fps
+            and the fix for a missing folder.
         min_frames: shortest motion or caption part kept; default the reference's (40, KIT-ML 24).
         max_frames: motions and parts with this many frames or more are skipped (reference: 200).
     Returns:
@@ -249,7 +235,8 @@ def load_split(root: str | Path, split: str = "train", *, dataset: str | Skeleto
             the message names the command that provides them.
         ValueError: unknown dataset, or ``Mean.npy`` of another width than the dataset's features.
     """
-    skeleton, reference_min, fix = _resolve_dataset(dataset)
+    spec = dataset_spec(dataset)
+    skeleton, reference_min, fix = spec.skeleton, spec.min_frames, spec.provide
     min_frames = reference_min if min_frames is None else min_frames
     if not 1 <= min_frames < max_frames:
         raise ValueError(f"need 1 <= min_frames < max_frames, got {min_frames} and {max_frames}.")

@@ -48,7 +48,7 @@ from motiongpt_lite.data.dataset import (MotionSplit, MotionTextDataset, collate
 from motiongpt_lite.eval.motion_metrics import fid, matching_metrics
 from motiongpt_lite.runtime import follow_umask, seed_everything
 from motiongpt_lite.training import fit, make_accelerator
-from motiongpt_lite.vq.train import dataset_dir
+from motiongpt_lite.data.registry import dataset_dir, preset_spec, spec_of
 
 __all__ = ["Evaluator", "RetrievalEvaluator", "caption_words", "build_vocabulary", "check_texts", "check_motions",
            "one_cpu_thread", "info_nce", "evaluator_step", "evaluator_dir", "train_evaluator", "evaluator_for",
@@ -349,10 +349,6 @@ def evaluator_dir(preset: Preset) -> Path:
     return run_dir(preset) / "evaluator"
 
 
-def _dataset_name(data_dir: Path) -> str:
-    return "kit" if "kit" in data_dir.name.lower() else "humanml3d"
-
-
 def _run_config(cfg: EvalConfig, preset: Preset, data_dir: Path) -> dict[str, Any]:
     """The settings a trained evaluator depends on (changing any of them retrains it)."""
     trained_on = ("embed_dim", "hidden", "temperature", "steps", "batch_size", "lr")
@@ -374,7 +370,7 @@ def train_evaluator(preset: Preset | str | None = None, data_dir: str | Path | N
 
     Args:
         preset: a Preset or its name; default ``MOTIONGPT_LITE_PRESET``. Knobs: ``preset.eval``.
-        data_dir: dataset folder; default the preset's (:func:`motiongpt_lite.vq.train.dataset_dir`).
+        data_dir: dataset folder; default the preset's (:func:`motiongpt_lite.data.registry.dataset_dir`).
         out_dir: run folder; default ``checkpoints/<preset>/evaluator``.
         resume: continue from (or reuse) the folder's run; False starts over.
         progress: show a progress bar.
@@ -395,15 +391,15 @@ def train_evaluator(preset: Preset | str | None = None, data_dir: str | Path | N
         training = json.loads(info_path.read_text(encoding="utf-8")).get("training", {})
         if training.get("config") == run and training.get("step") == cfg.steps:
             return RetrievalEvaluator.load(folder)
-    dataset = _dataset_name(data_dir)
-    split = load_split(data_dir, "train", dataset=dataset, min_frames=preset.data.min_frames)
+    spec = spec_of(data_dir)
+    split = load_split(data_dir, "train", dataset=spec, min_frames=preset.data.min_frames)
     if not (np.isfinite(split.normalizer.mean).all() and np.isfinite(split.normalizer.std).all()):
         raise ValueError(f"{data_dir}/Mean.npy or Std.npy contains NaN or inf; rebuild the dataset's statistics "
                          "(motiongpt_lite.data.normalization.compute_mean_std over its finite clips).")
     seed_everything(preset.seed)
     model = RetrievalEvaluator(build_vocabulary([c.text for clip in split.clips for c in clip.captions]),
                                split.normalizer.mean, split.normalizer.std, cfg.embed_dim, cfg.hidden,
-                               "embedded" if "embedded" in data_dir.name else dataset)
+                               spec.name)
     pairs = MotionTextDataset(split, unit_length=UNIT_LENGTH, max_frames=preset.data.max_frames, seed=preset.seed)
     accelerator = make_accelerator("no", preset.device)
     with one_cpu_thread(accelerator.device):
@@ -440,8 +436,8 @@ def evaluator_for(preset: Preset | str | None = None, progress: bool = True) -> 
         raise ValueError(f"preset.eval.evaluator is {choice!r}; choose 'auto', 'ours' or 't2m'.")
     data_dir = dataset_dir(preset)
     if choice == "t2m":
-        return T2MEvaluator.load(dataset=_dataset_name(data_dir), captions_dir=data_dir / "texts")
-    if choice == "auto" and data_dir.name.lower() == "humanml3d":
+        return T2MEvaluator.load(dataset=spec_of(data_dir).skeleton.name, captions_dir=data_dir / "texts")
+    if choice == "auto" and preset_spec(preset).name == "humanml3d":
         if official_files_present("humanml3d"):
             try:
                 return T2MEvaluator.load(dataset="humanml3d", captions_dir=data_dir / "texts")

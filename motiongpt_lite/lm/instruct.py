@@ -215,7 +215,8 @@ def instruct(preset: Preset | str | None = None, *, cfg: InstructConfig | None =
         FileNotFoundError: no pretrained model or no tokens.
     """
     from motiongpt_lite.lm.pretrain import lm_pretrain_dir, load_motion_texts
-    from motiongpt_lite.vq.train import dataset_dir, vq_dir
+    from motiongpt_lite.data.registry import dataset_dir, spec_of
+    from motiongpt_lite.vq.train import vq_dir
 
     preset = preset if isinstance(preset, Preset) else get_preset(preset)
     cfg = cfg or preset.instruct
@@ -225,15 +226,14 @@ def instruct(preset: Preset | str | None = None, *, cfg: InstructConfig | None =
                                 f"`motiongpt-lite pretrain --preset {preset.name}` first.")
     data_dir = Path(data_dir) if data_dir else dataset_dir(preset)
     tokens_dir = Path(tokens_dir) if tokens_dir else vq_dir(preset) / "tokens"
-    dataset_name = "kit" if "kit" in data_dir.name else "humanml3d"
-    items, _ = load_motion_texts(data_dir, tokens_dir, "train", 2 ** preset.vq.down_t, dataset_name)
+    spec = spec_of(data_dir)
+    items, _ = load_motion_texts(data_dir, tokens_dir, "train", 2 ** preset.vq.down_t, spec)
     lm = MotionLM.load(pretrained / "model")
     largest = max(int(item.code_idx.max()) for item in items if len(item.code_idx))
     if largest >= lm.vocab.num_codes:
         raise ValueError(f"tokens in {tokens_dir} reach code {largest} but the pretrained model knows "
                          f"{lm.vocab.num_codes} codes; re-tokenize with the tokenizer it was pretrained on.")
-    fps = 12.5 if dataset_name == "kit" else 20.0
-    dataset = InstructDataset(items, lm.tokenizer, lm.vocab, cfg, seed=preset.seed, fps=fps,
+    dataset = InstructDataset(items, lm.tokenizer, lm.vocab, cfg, seed=preset.seed, fps=spec.fps,
                              max_frames=preset.data.max_frames)
     folder = Path(out_dir) if out_dir else lm_instruct_dir(preset)
     config = json.loads(json.dumps({"instruct": asdict(cfg), "seed": preset.seed, "pretrained": content_fingerprint(

@@ -65,7 +65,7 @@ def load_motion_texts(data_dir: str | Path, tokens_dir: str | Path, split: str =
         tokens_dir: one ``<id>.npy`` (N,) per motion, written by ``motiongpt_lite.vq.tokenize.tokenize_dataset``.
         split: which split file.
         frames_per_token: r, the VQ-VAE's down-sampling rate.
-        dataset: "humanml3d", "kit" or "embedded" (length rules and frame rate).
+        dataset: "humanml3d", "kit", "embedded" or a DatasetSpec (length rules and frame rate).
     Returns:
         ``(items, skipped)``: the usable motions, and id -> reason for the others.
     Raises:
@@ -158,15 +158,16 @@ def pretrain(preset: Preset | str | None = None, *, cfg: LMConfig | None = None,
     Returns:
         PretrainRun with the model, the per-task loss history and the run folder.
     """
-    from motiongpt_lite.vq.train import dataset_dir, vq_dir
+    from motiongpt_lite.data.registry import dataset_dir, spec_of
+    from motiongpt_lite.vq.train import vq_dir
 
     preset = preset if isinstance(preset, Preset) else get_preset(preset)
     cfg = cfg or preset.lm
     data_dir = Path(data_dir) if data_dir else dataset_dir(preset)
     tokens_dir = Path(tokens_dir) if tokens_dir else vq_dir(preset) / "tokens"
-    dataset_name = "kit" if "kit" in data_dir.name else "humanml3d"
+    spec = spec_of(data_dir)
     frames_per_token = 2 ** preset.vq.down_t
-    items, _ = load_motion_texts(data_dir, tokens_dir, "train", frames_per_token, dataset_name)
+    items, _ = load_motion_texts(data_dir, tokens_dir, "train", frames_per_token, spec)
     captions = sorted({c for item in items for c in item.captions})
     folder = Path(out_dir) if out_dir else lm_pretrain_dir(preset)
     lm = MotionLM.build(cfg, preset.vq.num_codes, captions + prompt_texts(), seed=preset.seed)

@@ -25,6 +25,7 @@ import torch
 from motiongpt_lite.config import VQConfig
 from motiongpt_lite.config import reference_dir as config_reference_dir
 from motiongpt_lite.data.dataset import MotionClip, load_split
+from motiongpt_lite.data.registry import spec_of
 from motiongpt_lite.data.features import features_to_joints
 from motiongpt_lite.data.normalization import Normalizer
 from motiongpt_lite.training import load_model_weights
@@ -232,7 +233,7 @@ def whole_motions(data_dir: str | Path, split: str = "test", max_clips: int | No
     data_dir = Path(data_dir)
     with warnings.catch_warnings():  # skipped clips are listed in MotionSplit.skipped; not needed here
         warnings.simplefilter("ignore")
-        clips = load_split(data_dir, split, dataset="kit" if "kit" in data_dir.name else "humanml3d").clips
+        clips = load_split(data_dir, split, dataset=spec_of(data_dir)).clips
     return [clip for clip in clips if "#" not in clip.id][:max_clips]
 
 
@@ -243,7 +244,8 @@ def evaluate_split(tokenizer: MotionTokenizer, data_dir: str | Path, split: str 
 
 
 def evaluate_reference(tokenizer: MotionTokenizer, reference_dir: str | Path | None = None) -> dict[str, float] | None:
-    """:func:`evaluate_tokenizer` on the real reference clips (all of ``new_joint_vecs``); None when absent.
+    """:func:`evaluate_tokenizer` on the real reference clips (all of ``new_joint_vecs``); None when absent,
+    or when none of them has the tokenizer's width (the HumanML3D clips say nothing of a KIT-ML tokenizer).
 
     The folder defaults to ``motiongpt_lite.config.reference_dir()``.
 
@@ -254,4 +256,5 @@ def evaluate_reference(tokenizer: MotionTokenizer, reference_dir: str | Path | N
     if folder is None or not (folder / "new_joint_vecs").is_dir():
         return None
     clips = [np.load(path).astype(np.float32) for path in sorted((folder / "new_joint_vecs").glob("*.npy"))]
-    return evaluate_tokenizer(tokenizer, [clip for clip in clips if clip.shape[-1] == tokenizer.vq.motion_dim])
+    clips = [clip for clip in clips if clip.shape[-1] == tokenizer.vq.motion_dim]
+    return evaluate_tokenizer(tokenizer, clips) if clips else None

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from motiongpt_lite.config import Preset, VQConfig, data_root, embedded_dir, get_preset, run_dir
+from motiongpt_lite.config import Preset, VQConfig, get_preset, run_dir
 from motiongpt_lite.data.dataset import MotionWindowDataset, dataset_fingerprint, load_split
+from motiongpt_lite.data.registry import dataset_dir, spec_of
 from motiongpt_lite.runtime import seed_everything
 from motiongpt_lite.training import fit, make_accelerator
 from motiongpt_lite.vq.losses import vq_loss
@@ -39,23 +40,6 @@ class VQRun:
     tokenizer: MotionTokenizer
     history: list[dict[str, float]]
     folder: Path | None
-
-
-def dataset_dir(preset: Preset) -> Path:
-    """The dataset the preset trains on: ``<data root>/<dataset>`` when present, else the embedded set.
-
-    The embedded set is generated on the spot when missing (a few seconds to a minute).
-    """
-    if preset.data.dataset != "embedded":
-        folder = data_root() / preset.data.dataset
-        if (folder / "Mean.npy").exists():
-            return folder
-        print(f"[vq] {folder} not found; using the embedded dataset instead (see `bash data_download.sh`).")
-    from motiongpt_lite.data.synthetic import build_embedded_dataset
-
-    folder = embedded_dir(preset)
-    build_embedded_dataset(folder, preset=preset.name)  # returns at once for a finished build of this generator
-    return folder
 
 
 def vq_dir(preset: Preset) -> Path:
@@ -115,9 +99,8 @@ def train_vq(preset: Preset | str | None = None, *, cfg: VQConfig | None = None,
         raise ValueError(f"window_frames={window} is not a multiple of {2 ** cfg.down_t} frames per token; "
                          "change preset.data.window_frames or cfg.down_t.")
     data_dir = Path(data_dir) if data_dir else dataset_dir(preset)
-    dataset_name = "kit" if "kit" in data_dir.name else "humanml3d"
     # As the reference's VQ loader: every motion at least one window long, however long it is.
-    split = load_split(data_dir, "train", dataset=dataset_name, min_frames=preset.data.min_frames, max_frames=10**9)
+    split = load_split(data_dir, "train", dataset=spec_of(data_dir), min_frames=preset.data.min_frames, max_frames=10**9)
     if not (np.isfinite(split.normalizer.mean).all() and np.isfinite(split.normalizer.std).all()):
         raise ValueError(f"{data_dir}/Mean.npy or Std.npy contains NaN or inf; rebuild the dataset's statistics "
                          "(motiongpt_lite.data.normalization.compute_mean_std over its finite clips).")
