@@ -48,7 +48,7 @@ import numpy as np
 from motiongpt_lite.config import Preset, get_preset
 from motiongpt_lite.data.dataset import MotionClip, load_split
 from motiongpt_lite.data.features import features_to_joints
-from motiongpt_lite.eval.evaluator import caption_words
+from motiongpt_lite.eval.base import caption_words
 from motiongpt_lite.eval.motion_metrics import ade, fde, matching_metrics, multimodality, summarize_runs
 from motiongpt_lite.eval.semantic import ATTRIBUTES, SemanticReport, caption_accuracy, semantic_accuracy
 from motiongpt_lite.eval.text_metrics import caption_metrics
@@ -56,7 +56,7 @@ from motiongpt_lite.vq.tokenize import MotionTokenizer, evaluate_split, whole_mo
 
 if TYPE_CHECKING:
     from motiongpt_lite.api import MotionGPT, MotionResult
-    from motiongpt_lite.eval.evaluator import Evaluator
+    from motiongpt_lite.eval.base import Evaluator
 
 __all__ = ["EvaluationReport", "evaluate", "REAL_CLIPS", "real_motion_captions", "DECODINGS", "TARGETS", "tokenizer_fidelity", "TOKENIZER_CLIPS", "PAPER", "INBETWEEN_GIVEN", "COMPLETION_CLIPS"]
 

@@ -21,8 +21,9 @@ from motiongpt_lite.config import DataConfig, EvalConfig, get_preset
 from motiongpt_lite.data.dataset import load_split
 from motiongpt_lite.data.synthetic.build import build_embedded_dataset
 from motiongpt_lite.eval import evaluator as evaluator_module
-from motiongpt_lite.eval.evaluator import (RetrievalEvaluator, build_vocabulary, caption_words, evaluator_for,
-                                           ground_truth_metrics, info_nce, one_cpu_thread, train_evaluator)
+from motiongpt_lite.eval.base import caption_words, one_cpu_thread
+from motiongpt_lite.eval.evaluator import (RetrievalEvaluator, build_vocabulary, evaluator_for, ground_truth_metrics,
+                                           info_nce, train_evaluator)
 from motiongpt_lite.eval import t2m as t2m_module
 from motiongpt_lite.eval.t2m import (POS_CATEGORIES, TRUST_ENV, T2MEvaluator, UnverifiedFilesError, build_lexicon,
                                      read_plain_pickle, tag_caption)

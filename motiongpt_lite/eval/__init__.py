@@ -13,7 +13,8 @@ from motiongpt_lite.eval.motion_metrics import (accel_error, ade, confidence_int
 from motiongpt_lite.eval.text_metrics import bert_score, bleu, caption_metrics, cider, lcs_length, rouge_l, tokenize
 from motiongpt_lite.eval.semantic import (SemanticReport, caption_accuracy, caption_checks, motion_checks,
                                           semantic_accuracy)
-from motiongpt_lite.eval.evaluator import Evaluator, RetrievalEvaluator, evaluator_for, train_evaluator
+from motiongpt_lite.eval.base import Evaluator
+from motiongpt_lite.eval.evaluator import RetrievalEvaluator, evaluator_for, train_evaluator
 from motiongpt_lite.eval.t2m import T2MEvaluator
 
 __all__ = ["embedding_statistics", "frechet_distance", "fid", "euclidean_distance_matrix", "r_precision", "mm_dist",

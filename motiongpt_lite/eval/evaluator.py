@@ -27,13 +27,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
-from abc import ABC, abstractmethod
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -45,80 +42,22 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_sequence
 from motiongpt_lite.config import EvalConfig, Preset, get_preset, run_dir
 from motiongpt_lite.data.dataset import (MotionSplit, MotionTextDataset, collate_motion_text, dataset_fingerprint,
                                          load_split)
+from motiongpt_lite.data.registry import dataset_dir, preset_spec, spec_of
+from motiongpt_lite.eval.base import UNIT_LENGTH, Evaluator, caption_words, check_motions, check_texts, one_cpu_thread
 from motiongpt_lite.eval.motion_metrics import fid, matching_metrics
+from motiongpt_lite.eval.t2m import TRUST_ENV, T2MEvaluator, UnverifiedFilesError, official_files_present
 from motiongpt_lite.runtime import follow_umask, seed_everything
 from motiongpt_lite.training import fit, make_accelerator
-from motiongpt_lite.data.registry import dataset_dir, preset_spec, spec_of
 
-__all__ = ["Evaluator", "RetrievalEvaluator", "caption_words", "build_vocabulary", "check_texts", "check_motions",
-           "one_cpu_thread", "info_nce", "evaluator_step", "evaluator_dir", "train_evaluator", "evaluator_for",
-           "ground_truth_pairs", "ground_truth_metrics", "UNIT_LENGTH"]
+__all__ = ["RetrievalEvaluator", "build_vocabulary", "info_nce", "evaluator_step", "evaluator_dir", "train_evaluator", "evaluator_for",
+           "ground_truth_pairs", "ground_truth_metrics"]
 
-UNIT_LENGTH = 4  # frames per step of the motion encoders (two stride-2 convolutions), as the T2M evaluator
 PAD, UNK = "<pad>", "<unk>"  # vocabulary ids 0 and 1
 WORD_DROPOUT = 0.1  # share of caption words replaced by <unk> while training (robustness to unknown words)
 FORMAT = "motiongpt_lite-evaluator-1"
 
 
-class Evaluator(ABC):
-    """What the metrics need from an evaluator: texts and motions mapped into one embedding space.
-
-    Attributes:
-        name: "ours" or "t2m".
-        embed_dim: E, the size of the embeddings.
-        motion_dim: D, the feature width of the motions it reads (263 HumanML3D, 251 KIT-ML).
-    """
-
-    name: str
-    embed_dim: int
-    motion_dim: int
-
-    @abstractmethod
-    def embed_texts(self, texts: Sequence[str], tokens: Sequence[Sequence[str]] | None = None) -> np.ndarray:
-        """Embed captions.
-
-        Args:
-            texts: N captions, e.g. "a person walks forward.".
-            tokens: optional HumanML3D ``word/POS`` tokens of each caption (the dataset's ``Caption.tokens``);
-                the official evaluator uses them when given, ours reads the words of ``texts`` only.
-        Returns:
-            (N, E) float32 embeddings.
-        """
-
-    @abstractmethod
-    def embed_motions(self, motions: Sequence[np.ndarray]) -> np.ndarray:
-        """Embed motions.
-
-        Args:
-            motions: N raw (not normalised) feature arrays (T_i, D), T_i >= 4 frames.
-        Returns:
-            (N, E) float32 embeddings.
-        """
-
-
-@contextmanager
-def one_cpu_thread(device: torch.device | str = "cpu") -> Iterator[None]:
-    """Run torch on one CPU thread inside the block (restored after); no effect on a GPU.
-
-    The encoders' GRUs take many small steps, and two threads fight over them: on the 2-core CPU of
-    this project, while other processes ran (load 4-15), one tiny training step took 0.04 s on one
-    thread and 0.26-3.2 s on two (tiny preset: 15 s against 126 s).
-    """
-    threads = torch.get_num_threads()
-    if torch.device(device).type == "cpu":
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 # -- text ---------------------------------------------------------------------------------------
-def caption_words(text: str) -> list[str]:
-    """Lower-case words of a caption: runs of letters ("A man's left-hand wave." -> a, man, s, left, hand, wave)."""
-    return re.findall(r"[a-z]+", text.lower())
-
-
 def build_vocabulary(captions: Sequence[str], min_count: int = 1) -> list[str]:
     """Word list for :class:`RetrievalEvaluator`: ``<pad>``, ``<unk>``, then words by falling frequency.
 
@@ -130,37 +69,6 @@ def build_vocabulary(captions: Sequence[str], min_count: int = 1) -> list[str]:
     """
     counts = Counter(word for caption in captions for word in caption_words(caption))
     return [PAD, UNK] + sorted((w for w, n in counts.items() if n >= min_count), key=lambda w: (-counts[w], w))
-
-
-def check_texts(texts: Sequence[str]) -> list[str]:
-    """The captions as a list; raises a clear error for a bare string, an empty list or a caption without words."""
-    if isinstance(texts, str):
-        raise TypeError("texts must be a list of captions, not one string; wrap it: embed_texts([text]).")
-    texts = list(texts)
-    if not texts:
-        raise ValueError("texts is empty; pass at least one caption.")
-    for i, text in enumerate(texts):
-        if not isinstance(text, str) or not caption_words(text):
-            raise ValueError(f"text {i} ({text!r}) has no words; pass a non-empty caption such as 'a person walks'.")
-    return texts
-
-
-def check_motions(motions: Sequence[np.ndarray], motion_dim: int) -> list[np.ndarray]:
-    """The motions as float32 (T, D) arrays; raises a clear error for a wrong width, fewer than 4 frames or NaN."""
-    if isinstance(motions, np.ndarray) and motions.ndim == 2:
-        raise TypeError("motions must be a list of (T, D) arrays, not one array; wrap it: embed_motions([motion]).")
-    motions = [np.asarray(m, dtype=np.float32) for m in motions]
-    if not motions:
-        raise ValueError("motions is empty; pass at least one (T, D) motion.")
-    for i, motion in enumerate(motions):
-        if motion.ndim != 2 or motion.shape[1] != motion_dim:
-            raise ValueError(f"motion {i} has shape {motion.shape}, expected (T, {motion_dim}) raw features; "
-                             "pass un-normalised features of this evaluator's dataset.")
-        if len(motion) < UNIT_LENGTH:
-            raise ValueError(f"motion {i} has {len(motion)} frames; the motion encoder needs at least {UNIT_LENGTH}.")
-        if not np.isfinite(motion).all():
-            raise ValueError(f"motion {i} contains NaN or inf; check the generated or loaded features.")
-    return motions
 
 
 # -- our evaluator ------------------------------------------------------------------------------
@@ -427,9 +335,6 @@ def evaluator_for(preset: Preset | str | None = None, progress: bool = True) -> 
     the preset's dataset is HumanML3D and the files of ``bash data_download.sh t2m-evaluators`` are present
     and verified (or trusted with ``MOTIONGPT_LITE_TRUST_T2M=1``), else ours (saying why).
     """
-    from motiongpt_lite.eval.t2m import (TRUST_ENV, T2MEvaluator, UnverifiedFilesError,  # t2m builds on this module
-                                         official_files_present)
-
     preset = preset if isinstance(preset, Preset) else get_preset(preset)
     choice = preset.eval.evaluator
     if choice not in ("auto", "ours", "t2m"):

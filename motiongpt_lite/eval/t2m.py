@@ -61,7 +61,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from motiongpt_lite.config import data_root, reference_dir
-from motiongpt_lite.eval.evaluator import UNIT_LENGTH, Evaluator, check_motions, check_texts
+from motiongpt_lite.eval.base import UNIT_LENGTH, Evaluator, check_motions, check_texts
 
 __all__ = ["T2MEvaluator", "T2MTextEncoder", "MovementEncoder", "T2MMotionEncoder", "POS_CATEGORIES", "VIP_WORDS",
            "official_dir", "official_files_present", "build_lexicon", "tag_caption", "pad_motions", "MAX_TEXT_WORDS",
