@@ -106,7 +106,7 @@ def test_exercise_3_2():
 def _loop(cfg, windows, seed, device="cpu", betas=(0.9, 0.99), reseed=True, lookup_before=False, clip=True):
     """Exercise 3.3's intended solution, with switches for the mistakes the checker must catch."""
     seed_everything(seed)
-    vq = VQVAE(cfg).to(device)
+    vq = VQVAE(cfg, motion_dim=windows[0].shape[-1]).to(device)
     if reseed:
         seed_everything(seed)
     optimizer = torch.optim.AdamW(vq.parameters(), lr=cfg.lr, betas=betas, weight_decay=cfg.weight_decay)

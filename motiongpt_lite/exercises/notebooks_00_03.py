@@ -277,10 +277,13 @@ def check_exercise_3_3(train_by_hand: Callable, prediction: str, preset, cfg, wi
 
     from motiongpt_lite.vq.train import train_vq
 
-    assert cfg.quantizer == "ema_reset" and cfg.codebook_rule == "reference" and cfg.log_every == 1, (
-        "pass the exercise's cfg (EMA + reset, the reference's rule, log_every=1).")
+    exercise_cfg = (cfg.quantizer, cfg.codebook_rule, cfg.log_every, cfg.mixed_precision)
+    assert exercise_cfg == ("ema_reset", "reference", 1, "no"), (
+        "pass the exercise's loop_cfg (EMA + reset, the reference's rule, log_every=1, float32).")
     names = ("loss", "recon", "velocity", "commit")
-    tolerance = {"rtol": 1e-5, "atol": 1e-6}  # the same operations agree exactly on a CPU; a GPU may round differently
+    # The same operations agree to the last bit on a CPU; a GPU's convolutions may round differently from run to run.
+    on_cpu = torch.device(device).type == "cpu"
+    tolerance = {"rtol": 1e-5, "atol": 1e-6} if on_cpu else {"rtol": 1e-3, "atol": 1e-5}
     worst = 0.0
 
     def compare(mine, package, what):
