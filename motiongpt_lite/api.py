@@ -52,7 +52,7 @@ from motiongpt_lite.lm.model import MotionLM, MotionSpanLogitsProcessor
 from motiongpt_lite.lm.parse import ParsedOutput, parse_ids
 from motiongpt_lite.lm.templates import fill, templates
 from motiongpt_lite.lm.tokenizer import check_plain_text
-from motiongpt_lite.training import save_checkpoint, weights_sha256
+from motiongpt_lite.checkpoints import save_checkpoint, weights_sha256
 from motiongpt_lite.vq.tokenize import MotionTokenizer, num_tokens
 
 __all__ = ["MotionResult", "MotionGPT", "TEXT_TO_MOTION_DECODING"]

@@ -20,7 +20,7 @@ from motiongpt_lite.api import TEXT_TO_MOTION_DECODING, MotionGPT, MotionResult
 from motiongpt_lite.data.normalization import Normalizer
 from motiongpt_lite.lm.instruct import instruct
 from motiongpt_lite.lm.pretrain import pretrain
-from motiongpt_lite.training import save_checkpoint
+from motiongpt_lite.checkpoints import save_checkpoint
 from motiongpt_lite.vq.model import VQVAE
 from motiongpt_lite.vq.tokenize import MotionTokenizer
 

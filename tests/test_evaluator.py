@@ -399,3 +399,14 @@ def test_unverified_files_need_an_opt_in_and_a_wrong_sha256_is_named(official, t
     with pytest.raises(ValueError, match="finest.tar does not have the published sha256"):
         T2MEvaluator.load(folder, trust_unverified=True)
     assert checkpoint.exists()
+
+
+def test_importing_the_metrics_loads_no_training_code():
+    """Reading embeddings and metrics needs neither the training loop nor accelerate (issue 14)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, motiongpt_lite.eval; "
+            "print([m for m in ('accelerate', 'motiongpt_lite.training', 'motiongpt_lite.vq.train') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

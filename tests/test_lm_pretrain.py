@@ -194,7 +194,7 @@ def test_pretraining_records_which_motion_tokenizer_made_its_tokens(data, tmp_pa
 
     from motiongpt_lite.api import MotionGPT
     from motiongpt_lite.data.normalization import Normalizer
-    from motiongpt_lite.training import save_checkpoint
+    from motiongpt_lite.checkpoints import save_checkpoint
     from motiongpt_lite.vq.model import VQVAE
     from motiongpt_lite.vq.tokenize import MotionTokenizer
 

@@ -15,7 +15,7 @@ from torch import nn
 from motiongpt_lite import viz
 from motiongpt_lite.config import get_preset
 from motiongpt_lite.lm.model import MotionLM
-from motiongpt_lite.training import save_checkpoint
+from motiongpt_lite.checkpoints import save_checkpoint
 
 
 @contextmanager

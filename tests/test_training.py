@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from motiongpt_lite.training import (batch_stream, fit, load_checkpoint, load_model_weights, make_optimizer,
-                                     make_scheduler, save_checkpoint)
+from motiongpt_lite.checkpoints import load_checkpoint, load_model_weights, save_checkpoint
+from motiongpt_lite.training import batch_stream, fit, make_optimizer, make_scheduler
 
 
 class Toy(nn.Module):

@@ -213,7 +213,7 @@ def test_train_vq_resume_reproduces_uninterrupted_run(toy_dataset, tmp_path):
 def test_checkpoints_from_before_the_codebook_rule_resume_as_the_smoothed_rule(toy_dataset, tmp_path):
     """A VQ checkpoint written before ``codebook_rule`` existed names no rule and was trained with ours
     (smoothed): it must still resume with the smoothed rule, and be refused with the reference's."""
-    from motiongpt_lite.training import load_checkpoint
+    from motiongpt_lite.checkpoints import load_checkpoint
 
     smoothed = _tiny_preset().with_overrides(vq=replace(TINY_VQ, codebook_rule="smoothed"))
     train_vq(smoothed, data_dir=toy_dataset, out_dir=tmp_path, stop_after=3, progress=False)

@@ -47,7 +47,6 @@ from motiongpt_lite.eval.base import UNIT_LENGTH, Evaluator, caption_words, chec
 from motiongpt_lite.eval.motion_metrics import fid, matching_metrics
 from motiongpt_lite.eval.t2m import TRUST_ENV, T2MEvaluator, UnverifiedFilesError, official_files_present
 from motiongpt_lite.runtime import follow_umask, seed_everything
-from motiongpt_lite.training import fit, make_accelerator
 
 __all__ = ["RetrievalEvaluator", "build_vocabulary", "info_nce", "evaluator_step", "evaluator_dir", "train_evaluator", "evaluator_for",
            "ground_truth_pairs", "ground_truth_metrics"]
@@ -289,6 +288,8 @@ def train_evaluator(preset: Preset | str | None = None, data_dir: str | Path | N
     Raises:
         ValueError: a checkpoint in the folder from other settings (pass resume=False or another out_dir).
     """
+    from motiongpt_lite.training import fit, make_accelerator  # the loop (and accelerate) only when training
+
     preset = preset if isinstance(preset, Preset) else get_preset(preset)
     cfg = cfg or preset.eval
     data_dir = Path(data_dir) if data_dir else dataset_dir(preset)

@@ -27,7 +27,8 @@ from motiongpt_lite.data.dataset import content_fingerprint, dataset_fingerprint
 from motiongpt_lite.lm.model import MotionLM
 from motiongpt_lite.lm.parse import parse_ids
 from motiongpt_lite.lm.tasks import IGNORE, PROMPTS, TASKS, MotionText, PretrainDataset, collate_examples, prompt_texts
-from motiongpt_lite.training import fit, make_accelerator, weights_sha256
+from motiongpt_lite.checkpoints import weights_sha256
+from motiongpt_lite.training import fit, make_accelerator
 
 __all__ = ["PretrainRun", "lm_pretrain_dir", "load_motion_texts", "pretrain_step", "pretrain",
            "text_to_motion_report"]
@@ -130,7 +131,7 @@ def pretrain_step(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> tup
 
 
 def _tokenizer_sha256(vq_folder: Path) -> str | None:
-    """The fingerprint (:func:`~motiongpt_lite.training.weights_sha256`) of the motion tokenizer beside a tokens
+    """The fingerprint (:func:`~motiongpt_lite.checkpoints.weights_sha256`) of the motion tokenizer beside a tokens
     folder (``checkpoints/<preset>/vq``), or None when there is none (tokens made elsewhere)."""
     from motiongpt_lite.vq.tokenize import MotionTokenizer
 

@@ -8,7 +8,14 @@
 from motiongpt_lite.vq.model import VQVAE
 from motiongpt_lite.vq.quantizer import EMAQuantizer, EMAResetQuantizer, Quantizer, make_quantizer
 from motiongpt_lite.vq.tokenize import MotionTokenizer, decode, encode, evaluate_tokenizer, tokenize_dataset
-from motiongpt_lite.vq.train import train_vq
 
 __all__ = ["VQVAE", "Quantizer", "EMAQuantizer", "EMAResetQuantizer", "make_quantizer", "MotionTokenizer",
            "encode", "decode", "evaluate_tokenizer", "tokenize_dataset", "train_vq"]
+
+
+def __getattr__(name: str):
+    """``train_vq`` is imported on first use, so that reading tokens or metrics never loads the training loop."""
+    if name == "train_vq":
+        from motiongpt_lite.vq.train import train_vq
+        return train_vq
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

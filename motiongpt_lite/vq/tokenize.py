@@ -28,7 +28,7 @@ from motiongpt_lite.data.dataset import MotionClip, load_split
 from motiongpt_lite.data.registry import spec_of
 from motiongpt_lite.data.features import features_to_joints
 from motiongpt_lite.data.normalization import Normalizer
-from motiongpt_lite.training import load_model_weights
+from motiongpt_lite.checkpoints import load_model_weights
 from motiongpt_lite.vq.metrics import accel_error, code_perplexity, codebook_usage, mpjpe, pa_mpjpe
 from motiongpt_lite.vq.model import VQVAE
 
