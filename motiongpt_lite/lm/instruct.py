@@ -28,13 +28,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from motiongpt_lite.config import InstructConfig, Preset, get_preset, run_dir
 from motiongpt_lite.data.dataset import content_fingerprint, dataset_fingerprint
 from motiongpt_lite.lm.model import MotionLM
-from motiongpt_lite.lm.tasks import IGNORE, ComposedItems, MotionText, collate_examples
+from motiongpt_lite.lm.tasks import ComposedItems, MotionText, collate_examples, seq2seq_step
 from motiongpt_lite.lm.templates import FAMILIES, fill, pick
 from motiongpt_lite.lm.vocab import MotionVocab, motion_token
 from motiongpt_lite.training import fit, make_accelerator
@@ -174,22 +173,8 @@ class InstructDataset(Dataset):
 
 
 def instruct_step(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Cross-entropy of the targets, and the loss of every task family present in the batch.
-
-    Args:
-        model: the T5 (possibly wrapped by accelerate).
-        batch: ``input_ids``, ``attention_mask`` (B, S), ``labels`` (B, L) with -100 padding, ``task`` (B,) family index.
-    Returns:
-        ``(loss, logs)``: mean over all target tokens; ``loss_<family>`` = mean over that family's tokens.
-    """
-    out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"])
-    with torch.no_grad():
-        token_loss = F.cross_entropy(out.logits.float().transpose(1, 2), batch["labels"], ignore_index=IGNORE,
-                                     reduction="none")  # (B, L)
-        valid = batch["labels"] != IGNORE  # (B, L)
-        logs = {f"loss_{name}": token_loss[rows].sum() / valid[rows].sum()
-                for f, name in enumerate(FAMILIES) if (rows := batch["task"] == f).any()}
-    return out.loss, logs
+    """:func:`~motiongpt_lite.lm.tasks.seq2seq_step` over the template families (logs ``loss_<family>``)."""
+    return seq2seq_step(model, batch, FAMILIES)
 
 
 def instruct(preset: Preset | str | None = None, *, cfg: InstructConfig | None = None,

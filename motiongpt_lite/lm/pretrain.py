@@ -20,13 +20,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from motiongpt_lite.config import LMConfig, Preset, get_preset, run_dir
 from motiongpt_lite.data.dataset import content_fingerprint, dataset_fingerprint, load_split
 from motiongpt_lite.lm.model import MotionLM
 from motiongpt_lite.lm.parse import parse_ids
-from motiongpt_lite.lm.tasks import IGNORE, PROMPTS, TASKS, MotionText, PretrainDataset, collate_examples, prompt_texts
+from motiongpt_lite.lm.tasks import (PROMPTS, TASKS, MotionText, PretrainDataset, collate_examples, prompt_texts,
+                                     seq2seq_step)
 from motiongpt_lite.checkpoints import weights_sha256
 from motiongpt_lite.training import fit, make_accelerator
 
@@ -109,25 +109,8 @@ def load_motion_texts(data_dir: str | Path, tokens_dir: str | Path, split: str =
 
 
 def pretrain_step(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Cross-entropy of the targets, and the loss of every task present in the batch.
-
-    Args:
-        model: the T5 (possibly wrapped by accelerate).
-        batch: ``input_ids``, ``attention_mask`` (B, S), ``labels`` (B, L) with -100 padding, ``task`` (B,).
-    Returns:
-        ``(loss, logs)``: mean over all target tokens; ``loss_<task>`` = mean over that task's tokens.
-    """
-    out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"])
-    with torch.no_grad():
-        token_loss = F.cross_entropy(out.logits.float().transpose(1, 2), batch["labels"], ignore_index=IGNORE,
-                                     reduction="none")  # (B, L)
-        valid = batch["labels"] != IGNORE  # (B, L)
-        logs = {}
-        for t, name in enumerate(TASKS):
-            rows = batch["task"] == t
-            if rows.any():
-                logs[f"loss_{name}"] = token_loss[rows].sum() / valid[rows].sum()
-    return out.loss, logs
+    """:func:`~motiongpt_lite.lm.tasks.seq2seq_step` over the pretraining tasks (logs ``loss_<task>``)."""
+    return seq2seq_step(model, batch, TASKS)
 
 
 def _tokenizer_sha256(vq_folder: Path) -> str | None:

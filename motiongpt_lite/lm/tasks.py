@@ -40,13 +40,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from motiongpt_lite.config import LMConfig
 from motiongpt_lite.lm.vocab import MotionVocab
 
 __all__ = ["TASKS", "PROMPTS", "MotionText", "task_weights", "random_spans_noise_mask", "span_corrupt",
-           "make_example", "then_caption", "compose", "ComposedItems", "PretrainDataset", "collate_examples", "prompt_texts"]
+           "make_example", "then_caption", "compose", "ComposedItems", "PretrainDataset", "collate_examples", "seq2seq_step",
+           "prompt_texts"]
 
 TASKS = ("span_motion", "span_text", "text_to_motion", "motion_to_text", "predict")
 PROMPTS = {  # {caption}, {motion} (a motion sentence) and {frames} (a length in frames) are filled in
@@ -283,6 +285,28 @@ def collate_examples(batch: list[dict], pad_id: int = 0) -> dict[str, torch.Tens
         labels[row, :len(example["labels"])] = torch.tensor(example["labels"])
     return {"input_ids": input_ids, "attention_mask": (input_ids != pad_id).long(), "labels": labels,
             "task": torch.tensor([b["task"] for b in batch])}
+
+
+def seq2seq_step(model: torch.nn.Module, batch: dict[str, torch.Tensor], names: tuple[str, ...]
+                 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """One training step's loss for T5: cross-entropy of the targets, and the loss of every task in the batch.
+
+    Args:
+        model: the T5 (possibly wrapped by accelerate).
+        batch: ``input_ids``, ``attention_mask`` (B, S), ``labels`` (B, L) with -100 padding, ``task`` (B,), an
+            index into ``names``.
+        names: the task names (``TASKS`` in pretraining, the template families in instruction tuning).
+    Returns:
+        ``(loss, logs)``: mean over all target tokens; ``loss_<name>`` = mean over that task's tokens.
+    """
+    out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"])
+    with torch.no_grad():
+        token_loss = F.cross_entropy(out.logits.float().transpose(1, 2), batch["labels"], ignore_index=IGNORE,
+                                     reduction="none")  # (B, L)
+        valid = batch["labels"] != IGNORE  # (B, L)
+        logs = {f"loss_{name}": token_loss[rows].sum() / valid[rows].sum()
+                for t, name in enumerate(names) if (rows := batch["task"] == t).any()}
+    return out.loss, logs
 
 
 def prompt_texts() -> list[str]:
