@@ -19,6 +19,12 @@ reaches the threshold again. ``"smoothed"`` is our variation: the counts are Lap
 VQ-VAE-2's EMA update, so a never-chosen code shrinks towards zero instead of keeping its value), and a
 reset code's statistics restart as if it had been chosen once.
 
+Two differences from the reference hold under both rules (notebook 03's closing table lists them): in
+training, the codes the decoder and the commitment loss see are read from the codebook *after* this
+batch's update (the reference reads them before it, from the codebook the assignment used), and the
+first codebook and re-drawn codes are random encoder outputs of the batch (the reference takes the first
+K of them, tiled with noise when the batch holds fewer).
+
 Every kind initialises its codebook from the first training batch and keeps an EMA of how often
 each code is chosen (``code_count``, per batch) so usage is measured the same way for all three.
 Under distributed training (``torch.distributed`` initialised) batch statistics are all-reduced
