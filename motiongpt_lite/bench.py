@@ -1,24 +1,50 @@
-"""Speed and memory benchmarks on whatever device is present: ``python -m motiongpt_lite.bench vq``.
+"""Speed and memory benchmarks on whatever device is present (``motiongpt-lite bench vq|lm|concurrency``).
 
-``vq`` times VQ-VAE training steps (forward, loss, backward, AdamW step) at the ``paper``
-architecture (batch 32, 64-frame windows) and at the ``small`` preset (its own batch), then
-tokenizing throughput (encode of whole clips, one at a time) in frames per second. Each setting
-runs in a fresh child process so that its peak memory is its own: on CUDA the peak of allocated
-GPU memory, on the CPU the peak resident set size of that process. Inputs are random features:
-speed does not depend on the data.
+**vq** (:func:`bench_vq`) times VQ-VAE training steps (forward, loss, backward, AdamW step) at the ``paper``
+architecture (batch 32, 64-frame windows) and at the ``small`` preset (its own batch), then tokenizing
+throughput (encode of whole clips, one at a time) in frames per second. Each setting runs in a fresh child
+process so that its peak memory is its own: on CUDA the peak of allocated GPU memory, on the CPU the peak
+resident set size of that process. Inputs are random features: speed does not depend on the data.
+
+**lm** (:func:`bench_lm`, notebook 05's table): for each architecture (the ``tiny`` and ``small`` presets, and
+flan-t5-base's, built from its config so that nothing is downloaded) we time
+
+- **training**: AdamW steps on random batches shaped like pretraining (prompts of ``source_len``
+  tokens, targets of a 196-frame motion: 49 codes + 2 markers + eos); throughput counts source and
+  target tokens;
+- **one caption**: greedy generation of 40 tokens from a prompt holding a 196-frame motion;
+- **one motion**: constrained generation of a 196-frame motion (start marker, 49 codes, end marker, eos).
+
+The merged vocabulary has the size the preset would have: its tokenizer's upper bound plus the
+motion words (flan-t5: 32100 text tokens). Random weights: speed does not depend on them.
+
+**concurrency** (:func:`bench_concurrency`) measures what a shared machine does to training: the ``small``
+training step's rate in one process alone, then in each of several processes started together, for each
+thread policy (see :mod:`motiongpt_lite.threads`).
 """
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import multiprocessing as mp
+import os
 import resource
+import subprocess
 import sys
 import time
 from dataclasses import replace
 
-__all__ = ["bench_vq_setting", "bench_vq", "main"]
+import torch
+
+from motiongpt_lite.config import LMConfig, get_preset
+from motiongpt_lite.lm.model import MotionSpanLogitsProcessor, build_t5
+from motiongpt_lite.lm.vocab import MotionVocab
+from motiongpt_lite.runtime import pick_device
+
+__all__ = ["bench_vq_setting", "bench_vq", "FLAN_T5_BASE", "bench_lm_setting", "bench_lm", "training_steps_per_second",
+           "bench_concurrency"]
 
 
+# -- the motion tokenizer -------------------------------------------------------------------------
 def bench_vq_setting(preset_name: str, batch_size: int | None, steps: int, clips: int, device: str) -> dict:
     """Time one VQ-VAE setting in the current process.
 
@@ -31,10 +57,6 @@ def bench_vq_setting(preset_name: str, batch_size: int | None, steps: int, clips
     Returns:
         dict with preset, batch, params_m, steps_per_s, windows_per_s, peak_mem_mb, encode_frames_per_s, device.
     """
-    import torch
-
-    from motiongpt_lite.config import get_preset
-    from motiongpt_lite.runtime import pick_device
     from motiongpt_lite.training import make_optimizer
     from motiongpt_lite.vq.losses import vq_loss
     from motiongpt_lite.vq.model import VQVAE
@@ -100,17 +122,168 @@ def bench_vq(steps_paper: int = 3, steps_small: int = 10, clips: int = 20, devic
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m motiongpt_lite.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["vq"], help="what to benchmark")
-    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    parser.add_argument("--steps-paper", type=int, default=3, help="timed steps at the paper architecture")
-    parser.add_argument("--steps-small", type=int, default=10, help="timed steps at the small preset")
-    parser.add_argument("--clips", type=int, default=20, help="196-frame clips encoded for the throughput")
-    args = parser.parse_args(argv)
-    bench_vq(args.steps_paper, args.steps_small, args.clips, args.device)
-    return 0
+# -- the language model ---------------------------------------------------------------------------
+FLAN_T5_BASE = dict(d_model=768, d_ff=2048, d_kv=64, num_layers=12, num_heads=12, feed_forward_proj="gated-gelu",
+                    tie_embeddings=False)  # google/flan-t5-base's architecture
+FLAN_TEXT_VOCAB = 32100  # tokens of the flan-t5 tokenizer
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def _setting(name: str) -> tuple[LMConfig, int, int]:
+    """(architecture, text vocabulary size, codebook size) of a benchmark setting."""
+    preset = get_preset("base" if name == "base" else name)
+    if name == "base":
+        return dataclasses.replace(preset.lm, model="config", **FLAN_T5_BASE), FLAN_TEXT_VOCAB, preset.vq.num_codes
+    return preset.lm, preset.lm.text_vocab_size + preset.lm.extra_ids, preset.vq.num_codes
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+CODES = 49  # a 196-frame motion at 4 frames per token
+
+
+def _training_setup(name: str, batch_size: int | None, source_len: int, device: str):
+    """A model of the setting, one random batch shaped like pretraining and a closure doing one AdamW step."""
+    lm, text_vocab, num_codes = _setting(name)
+    vocab = MotionVocab(num_codes, offset=text_vocab)
+    dev = pick_device(device)
+    model = build_t5(lm, vocab.end, seed=0).to(dev).train()
+    batch_size = batch_size or lm.batch_size
+    g = torch.Generator().manual_seed(0)
+    source = torch.randint(3, text_vocab, (batch_size, source_len), generator=g).to(dev)
+    target = torch.cat([torch.full((batch_size, 1), vocab.som_id),
+                        torch.randint(vocab.offset, vocab.offset + num_codes, (batch_size, CODES), generator=g),
+                        torch.full((batch_size, 1), vocab.eom_id), torch.ones(batch_size, 1, dtype=torch.long)], 1).to(dev)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lm.lr)
+
+    def step() -> None:
+        loss = model(input_ids=source, labels=target).loss
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    return model, vocab, source, target, step
+
+
+def bench_lm_setting(name: str, steps: int = 5, batch_size: int | None = None, source_len: int = 64,
+                     repeats: int = 3, device: str = "auto") -> dict:
+    """Time one setting in the current process.
+
+    Args:
+        name: "tiny", "small" or "base" (flan-t5-base's architecture).
+        steps: timed training steps (after one untimed warm-up step).
+        batch_size: examples per step; default the preset's.
+        source_len: prompt tokens per example.
+        repeats: timed generations of each kind (the median is reported).
+        device: "auto", "cpu" or "cuda".
+    Returns:
+        dict with setting, params_m, vocab, batch, train_tokens_per_s, caption_ms, motion_ms, device.
+    """
+    model, vocab, source, target, step = _training_setup(name, batch_size, source_len, device)
+    dev, codes = source.device, CODES
+    step()
+    _sync(dev)
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    _sync(dev)
+    train_s = (time.perf_counter() - start) / steps
+    model.eval()
+    motion_prompt = source[:1, :source_len - codes - 3]
+    caption_prompt = torch.cat([motion_prompt, target[:1]], 1)  # text + a 196-frame motion + eos
+
+    def timed(prompt: torch.Tensor, **kwargs) -> float:
+        times = []
+        for _ in range(repeats + 1):  # the first call warms up and is not counted
+            _sync(dev)
+            t0 = time.perf_counter()
+            with torch.no_grad():
+                model.generate(input_ids=prompt, do_sample=False, **kwargs)
+            _sync(dev)
+            times.append(time.perf_counter() - t0)
+        return sorted(times[1:])[repeats // 2] * 1000
+
+    caption_ms = timed(caption_prompt, max_new_tokens=40, min_new_tokens=40)
+    processor = MotionSpanLogitsProcessor(vocab, motion_only=True, max_codes=codes, min_codes=codes)
+    motion_ms = timed(motion_prompt, max_new_tokens=codes + 3, logits_processor=[processor])
+    return {"setting": name, "params_m": sum(p.numel() for p in model.parameters()) / 1e6, "vocab": vocab.end,
+            "batch": len(source), "train_tokens_per_s": len(source) * (source_len + target.shape[1]) / train_s,
+            "caption_ms": caption_ms, "motion_ms": motion_ms,
+            "device": torch.cuda.get_device_name() if dev.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)"}
+
+
+def bench_lm(settings: tuple[str, ...] = ("tiny", "small", "base"), steps: int = 5, device: str = "auto",
+             base_batch: int | None = 8) -> list[dict]:
+    """Run the settings one after the other and print a table.
+
+    Args:
+        settings: names for :func:`bench_lm_setting`.
+        steps: timed training steps per setting.
+        device: "auto", "cpu" or "cuda".
+        base_batch: batch of the base architecture (its preset's 32 is slow on a CPU); None: the preset's.
+    Returns:
+        the rows.
+    """
+    rows = [bench_lm_setting(name, steps, base_batch if name == "base" else None, device=device) for name in settings]
+    print(f"Language-model benchmark on {rows[0]['device']} (random weights; 64 prompt tokens, 196-frame motions)")
+    print(f"{'setting':<8} {'params':>8} {'vocab':>6} {'batch':>5} {'train tok/s':>12} {'caption ms':>11} {'motion ms':>10}")
+    for r in rows:
+        print(f"{r['setting']:<8} {r['params_m']:>7.2f}M {r['vocab']:>6} {r['batch']:>5} {r['train_tokens_per_s']:>12.0f} "
+              f"{r['caption_ms']:>11.0f} {r['motion_ms']:>10.0f}")
+    return rows
+
+
+def training_steps_per_second(seconds: float = 20.0, name: str = "small") -> float:
+    """Training steps per second of a setting on the CPU, timed for ``seconds`` after three warm-up steps."""
+    *_, step = _training_setup(name, None, 64, "cpu")
+    for _ in range(3):
+        step()
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        step()
+        steps += 1
+    return steps / (time.perf_counter() - start)
+
+
+POLICIES = {  # name -> environment of the child processes
+    "every core (torch's default)": {"MOTIONGPT_LITE_THREADS": ""},
+    "MOTIONGPT_LITE_THREADS=1": {"MOTIONGPT_LITE_THREADS": "1"},
+}
+
+
+def _rates(processes: int, seconds: float, env: dict) -> list[float]:
+    """Start ``processes`` children at once, each timing ``small`` training steps; their steps/s."""
+    code = (f"import motiongpt_lite; from motiongpt_lite.bench import training_steps_per_second as f; "
+            f"print(f({seconds}))")
+    child_env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"} | env  # the policy alone decides
+    children = [subprocess.Popen([sys.executable, "-c", code], env=child_env, stdout=subprocess.PIPE, text=True)
+                for _ in range(processes)]
+    out = [child.communicate()[0] for child in children]
+    if any(child.returncode for child in children):
+        raise RuntimeError("a benchmark process failed; run `motiongpt-lite bench lm` to see its error")
+    return [float(text.strip().splitlines()[-1]) for text in out]
+
+
+def bench_concurrency(processes: int = 2, seconds: float = 20.0) -> list[dict]:
+    """How ``small`` training slows down when ``processes`` torch processes share the cores, per thread policy.
+
+    Run it on an otherwise idle machine: every other busy process counts as one more learner.
+
+    Returns:
+        rows of policy, alone (steps/s), together (mean steps/s of each process) and kept (together / the
+        default policy alone: the speed a learner keeps compared with having the machine to themselves).
+    """
+    rows = []
+    for policy, env in POLICIES.items():
+        alone = _rates(1, seconds, env)[0]
+        together = sum(_rates(processes, seconds, env)) / processes
+        rows.append({"policy": policy, "alone": alone, "together": together})
+    for r in rows:
+        r["kept"] = r["together"] / rows[0]["alone"]
+    print(f"small training steps/s on {os.cpu_count()} cores: one process alone, then each of {processes} at once")
+    print(f"{'policy':<40} {'alone':>7} {'together':>9} {'kept':>6}")
+    for r in rows:
+        print(f"{r['policy']:<40} {r['alone']:>7.2f} {r['together']:>9.2f} {r['kept']:>6.0%}")
+    return rows

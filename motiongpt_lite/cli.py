@@ -134,11 +134,11 @@ def _cmd_bench(args) -> None:
 
         bench_vq(device=args.device)
     elif args.what == "lm":
-        from motiongpt_lite.lm.bench import bench_lm
+        from motiongpt_lite.bench import bench_lm
 
         bench_lm(device=args.device)
     else:
-        from motiongpt_lite.lm.bench import bench_concurrency
+        from motiongpt_lite.bench import bench_concurrency
 
         bench_concurrency(processes=args.processes)
 
