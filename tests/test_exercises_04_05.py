@@ -8,11 +8,61 @@ import torch
 
 from lm_fake_data import make_fake_dataset
 from motiongpt_lite.config import LMConfig
-from motiongpt_lite.exercises import (check_exercise_4_3, check_exercise_5_2, check_exercise_5_3, motion_word_mass,
-                                      run_check)
+from motiongpt_lite.exercises import (check_exercise_4_1, check_exercise_4_3, check_exercise_5_2, check_exercise_5_3,
+                                      motion_word_mass, run_check)
 from motiongpt_lite.lm.model import build_t5
 from motiongpt_lite.lm.pretrain import load_motion_texts
 from motiongpt_lite.lm.tasks import MotionText, random_spans_noise_mask
+from motiongpt_lite.lm.vocab import MotionVocab
+
+# --- 4.1 the constrained-decoding rule ---
+
+VOCAB = MotionVocab(num_codes=16, offset=40)
+V_SIZE = VOCAB.end
+
+
+def rule(inside_when=None, eom_needs_code=True, codes_outside=False, mask_outside=False, eos_inside=False,
+         som_outside=True):
+    """The constrained-decoding rule, with one of its parts switchable to a plausible mistake."""
+    def allowed_next(prefix, vocab, vocab_size):
+        markers = [t for t in prefix if t in (vocab.som_id, vocab.eom_id)]
+        inside = inside_when(prefix, vocab) if inside_when else markers[-1:] == [vocab.som_id]
+        allowed = torch.zeros(vocab_size, dtype=torch.bool)
+        codes = slice(vocab.offset, vocab.offset + vocab.num_codes)
+        if inside:
+            start = max(i for i, t in enumerate(prefix) if t == vocab.som_id)
+            allowed[codes] = True
+            allowed[vocab.eom_id] = not eom_needs_code or any(vocab.is_code(torch.tensor(prefix[start + 1:])))
+            allowed[1] = eos_inside
+        else:
+            allowed[:] = True
+            allowed[vocab.offset:vocab.end] = False
+            allowed[codes] = codes_outside
+            allowed[vocab.mask_id] = mask_outside
+            allowed[vocab.som_id] = som_outside
+        return allowed
+    return allowed_next
+
+
+def test_4_1_the_rule_matches_the_logits_processor(capsys):
+    check_exercise_4_1(rule(), VOCAB, V_SIZE)
+    assert capsys.readouterr().out == "Exercise 4.1: correct ✓\n"
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (rule(eom_needs_code=False), "at least one code"),
+    (rule(codes_outside=True), "float in text"),
+    (rule(mask_outside=True), "mask marker"),
+    (rule(eos_inside=True), "only codes and the end marker"),
+    (rule(som_outside=False), "new motion may start"),
+    (rule(inside_when=lambda prefix, vocab: vocab.som_id in prefix), "outside a motion span"),  # any start = inside
+    (lambda prefix, vocab, size: torch.ones(size, dtype=torch.bool), "outside a motion span|inside a motion span"),
+    (lambda prefix, vocab, size: torch.ones(size - 3, dtype=torch.bool), "booleans"),
+])
+def test_4_1_plausible_wrong_rules_are_rejected(wrong, hint):
+    with pytest.raises(AssertionError, match=hint):
+        check_exercise_4_1(wrong, VOCAB, V_SIZE)
+
 
 # --- 4.3 the motion words' mass for a bigger codebook ---
 

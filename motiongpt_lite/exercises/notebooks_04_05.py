@@ -13,15 +13,50 @@ __all__ = ["check_exercise_4_1", "check_exercise_4_2", "check_exercise_4_3", "ch
 
 # --- notebook 04 ---
 
-def check_exercise_4_1(code_of: Callable, vocab) -> None:
-    """Exercise 4.1: ``code_of(token_id)`` -> code index, "start" / "end" / "mask", or None."""
-    K, offset = vocab.num_codes, vocab.offset
-    cases = {offset: 0, offset + K - 1: K - 1, offset + K: "start", offset + K + 1: "end", offset + K + 2: "mask",
-             offset - 1: None, 0: None, 1: None, offset + K + 3: None, -5: None}
-    for token_id, expected in cases.items():
-        got = code_of(token_id)
-        assert got == expected, (f"code_of({token_id}) gave {got!r}; remember that the motion words start at "
-                                 f"vocab.offset = {offset} and that the markers follow the {K} codes.")
+def _prefixes(vocab, rng: np.random.Generator, count: int = 60) -> list[list[int]]:
+    """Decoder prefixes (decoder start 0 first) that visit every state of a motion span, hand-picked then random."""
+    som, eom, mask = vocab.som_id, vocab.eom_id, vocab.mask_id
+    code, text = vocab.offset + 1, 5
+    picked = [[0], [0, som], [0, som, code], [0, som, code, eom], [0, text, som], [0, text, som, code, code],
+              [0, som, code, eom, text], [0, som, code, eom, som], [0, som, code, eom, som, code], [0, mask],
+              [0, text, text], [0, som, eom]]
+    words = [som, eom, mask, text, 1, vocab.offset, vocab.offset + vocab.num_codes - 1]
+    for _ in range(count):
+        picked.append([0] + [int(words[k]) for k in rng.integers(len(words), size=int(rng.integers(1, 9)))])
+    return picked
+
+
+def check_exercise_4_1(allowed_next: Callable, vocab, vocab_size: int) -> None:
+    """Exercise 4.1: ``allowed_next(prefix, vocab, vocab_size) -> (vocab_size,) bool``, the constrained-decoding
+    rule for one sequence, against :class:`~motiongpt_lite.lm.model.MotionSpanLogitsProcessor` (free text around
+    motion spans: ``motion_only=False``, at least one code per span, no upper limit)."""
+    import torch
+
+    from motiongpt_lite.lm.model import MotionSpanLogitsProcessor
+
+    rule = MotionSpanLogitsProcessor(vocab)
+    codes = slice(vocab.offset, vocab.offset + vocab.num_codes)
+    for prefix in _prefixes(vocab, np.random.default_rng(0)):
+        want = torch.isfinite(rule(torch.tensor([prefix]), torch.zeros(1, vocab_size)))[0]  # (V,)
+        got = torch.as_tensor(allowed_next(list(prefix), vocab, vocab_size))
+        assert got.shape == (vocab_size,), f"allowed_next should return {vocab_size} booleans, got shape {tuple(got.shape)}."
+        got = got.bool()
+        if torch.equal(got, want):
+            continue
+        inside = [t for t in prefix if t in (vocab.som_id, vocab.eom_id)][-1:] == [vocab.som_id]
+        where = f"after {prefix}"
+        if inside:
+            assert got[vocab.eom_id] == want[vocab.eom_id], (
+                f"{where}: inside a span the end marker is allowed only once the span holds at least one code.")
+            assert not (got & ~want).any(), (f"{where} we are inside a motion span: only codes and the end marker "
+                                             "may come next (no text, no eos, no second start marker).")
+            raise AssertionError(f"{where} we are inside a motion span: every code may come next.")
+        assert not got[codes].any(), f"{where} we are outside a motion span: a code may not float in text."
+        assert not got[vocab.eom_id] and not got[vocab.mask_id], (
+            f"{where}: outside a span the end marker closes nothing, and the mask marker is only ever read, never "
+            "written.")
+        assert got[vocab.som_id], f"{where}: outside a span a new motion may start (the start marker)."
+        raise AssertionError(f"{where} we are outside a motion span: every text token (and eos) may come next.")
     _correct("4.1")
 
 
