@@ -70,6 +70,11 @@ class VQConfig:
     log_every: int = 100  # steps between logged loss / usage / perplexity values
     mixed_precision: str = "no"  # accelerate's "no", "fp16" or "bf16"
 
+    @property
+    def frames_per_token(self) -> int:
+        """Frames one motion token stands for: ``2 ** down_t`` (4 in every preset)."""
+        return 2 ** self.down_t
+
 
 @dataclass(frozen=True)
 class LMConfig:

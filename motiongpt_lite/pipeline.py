@@ -134,7 +134,7 @@ def stage_pretrain(preset: Preset, out: Path) -> dict:
     last = run.history[-1] if run.history else {}
     result = {k: round(v, 3) for k, v in last.items() if k.startswith("loss")}
     captions = _held_out_captions(preset, EVAL_CAPTIONS)
-    max_codes = preset.data.max_frames // 2 ** preset.vq.down_t
+    max_codes = preset.data.max_frames // preset.vq.frames_per_token
     free = text_to_motion_report(run.lm, captions, max_codes, constrained=False)
     result["t2m_well_formed_free"] = round(free["well_formed"], 3)
     sampled = text_to_motion_report(run.lm, captions, max_codes, do_sample=True, seed=preset.seed)
@@ -154,7 +154,7 @@ def stage_instruct(preset: Preset, out: Path) -> dict:
     last = run.history[-1] if run.history else {}
     result = {k: round(v, 3) for k, v in last.items() if k.startswith("loss")}
     captions = _held_out_captions(preset, EVAL_CAPTIONS)
-    max_codes = preset.data.max_frames // 2 ** preset.vq.down_t
+    max_codes = preset.data.max_frames // preset.vq.frames_per_token
     for split in ("train", "held_out"):
         phrasings = templates("text_to_motion", split)
         prompts = [fill(phrasings[i % len(phrasings)], caption=c) for i, c in enumerate(captions)]

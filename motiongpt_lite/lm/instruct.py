@@ -212,7 +212,7 @@ def instruct(preset: Preset | str | None = None, *, cfg: InstructConfig | None =
     data_dir = Path(data_dir) if data_dir else dataset_dir(preset)
     tokens_dir = Path(tokens_dir) if tokens_dir else vq_dir(preset) / "tokens"
     spec = spec_of(data_dir)
-    items, _ = load_motion_texts(data_dir, tokens_dir, "train", 2 ** preset.vq.down_t, spec)
+    items, _ = load_motion_texts(data_dir, tokens_dir, "train", preset.vq.frames_per_token, spec)
     lm = MotionLM.load(pretrained / "model")
     largest = max(int(item.code_idx.max()) for item in items if len(item.code_idx))
     if largest >= lm.vocab.num_codes:

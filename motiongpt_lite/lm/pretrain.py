@@ -150,7 +150,7 @@ def pretrain(preset: Preset | str | None = None, *, cfg: LMConfig | None = None,
     data_dir = Path(data_dir) if data_dir else dataset_dir(preset)
     tokens_dir = Path(tokens_dir) if tokens_dir else vq_dir(preset) / "tokens"
     spec = spec_of(data_dir)
-    frames_per_token = 2 ** preset.vq.down_t
+    frames_per_token = preset.vq.frames_per_token
     items, _ = load_motion_texts(data_dir, tokens_dir, "train", frames_per_token, spec)
     captions = sorted({c for item in items for c in item.captions})
     folder = Path(out_dir) if out_dir else lm_pretrain_dir(preset)

@@ -115,7 +115,7 @@ class VQVAE(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.motion_dim = motion_dim
-        self.down_rate = 2 ** cfg.down_t  # frames per token
+        self.down_rate = cfg.frames_per_token
         self.encoder = Encoder(motion_dim, cfg)
         self.quantizer = make_quantizer(cfg)
         self.decoder = Decoder(motion_dim, cfg)

@@ -95,8 +95,8 @@ def train_vq(preset: Preset | str | None = None, *, cfg: VQConfig | None = None,
     preset = preset if isinstance(preset, Preset) else get_preset(preset)
     cfg = cfg or preset.vq
     window = preset.data.window_frames
-    if window % 2 ** cfg.down_t:
-        raise ValueError(f"window_frames={window} is not a multiple of {2 ** cfg.down_t} frames per token; "
+    if window % cfg.frames_per_token:
+        raise ValueError(f"window_frames={window} is not a multiple of {cfg.frames_per_token} frames per token; "
                          "change preset.data.window_frames or cfg.down_t.")
     data_dir = Path(data_dir) if data_dir else dataset_dir(preset)
     # As the reference's VQ loader: every motion at least one window long, however long it is.
