@@ -23,7 +23,7 @@ from motiongpt_lite.vq.losses import vq_loss
 from motiongpt_lite.vq.model import VQVAE
 from motiongpt_lite.vq.tokenize import MotionTokenizer, tokenize_dataset
 
-__all__ = ["VQRun", "dataset_dir", "vq_dir", "train_vq", "vq_step", "tokenize_preset"]
+__all__ = ["VQRun", "vq_dir", "train_vq", "vq_step", "tokenize_preset"]
 
 
 @dataclass
