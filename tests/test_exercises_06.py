@@ -17,31 +17,64 @@ from motiongpt_lite.lm.model import MotionLM
 from motiongpt_lite.lm.pretrain import load_motion_texts
 from motiongpt_lite.lm.tasks import collate_examples
 from motiongpt_lite.lm.templates import FAMILIES, templates
+from motiongpt_lite.lm.vocab import MotionVocab
 
 MICRO = dict(d_model=32, d_ff=64, d_kv=8, num_layers=1, num_heads=2)
 
 
-# --- 6.1 lengths in frames and seconds ---
+# --- 6.1 an in-betweening example by hand ---
 
-def right_length_prompt(template, caption, num_codes, frames_per_token, fps):
-    frames = num_codes * frames_per_token
-    return template.format(caption=caption, frames=frames, seconds=f"{frames / fps:.1f}")
+K = 8
+VOCAB = MotionVocab(num_codes=K, offset=100)
+CODES = [3, 1, 4, 1, 5, 0, 2, 6, 5]
+
+
+def word(k):
+    return f"<motion_id_{k}>"
+
+
+def inbetween(first_gap=0, masks=None, mask_id=K + 2, markers=True, target_markers=True):
+    """The in-betweening example, with one part switchable to a plausible mistake."""
+    def inbetween_example(codes, first, masked, vocab):
+        words = "".join(map(word, codes[:first])) + word(mask_id) * (masked if masks is None else masks(masked))
+        words += "".join(map(word, codes[first + masked + first_gap:]))
+        middle = "".join(map(word, codes[first:first + masked]))
+        wrap = (lambda text: word(K) + text + word(K + 1))
+        return (wrap(words) if markers else words), (wrap(middle) if target_markers else middle)
+    return inbetween_example
 
 
 def test_6_1_right_answer_passes(capsys):
-    check_exercise_6_1(right_length_prompt)
+    check_exercise_6_1(inbetween(), CODES, VOCAB)
     assert capsys.readouterr().out == "Exercise 6.1: correct ✓\n"
 
 
 @pytest.mark.parametrize("wrong, hint", [
-    (lambda t, c, n, r, fps: t.format(caption=c, frames=n, seconds=f"{n / fps:.1f}"), "number of tokens"),
-    (lambda t, c, n, r, fps: t.format(caption=c, frames=n * r, seconds=n * r / fps), "one decimal"),
-    (lambda t, c, n, r, fps: t.format(caption=c, frames=n * r, seconds=f"{n * r / 20:.1f}"), "frames / fps"),
-    (lambda t, c, n, r, fps: t.replace("{caption}", c), "unfilled"),
+    (inbetween(masks=lambda masked: 1), "mask words"),  # one <mask> for the whole gap
+    (inbetween(mask_id=K + 1), "mask words|start marker"),  # the end marker used as the mask
+    (inbetween(markers=False), "start marker"),
+    (inbetween(target_markers=False), "wrong target"),
+    (inbetween(first_gap=1), "keep every code"),  # one code after the gap dropped
+    (lambda codes, first, masked, vocab: [word(K), word(K + 1)], "two strings"),
 ])
 def test_6_1_wrong_answers_get_a_hint(wrong, hint):
     with pytest.raises(AssertionError, match=hint):
-        check_exercise_6_1(wrong)
+        check_exercise_6_1(wrong, CODES, VOCAB)
+
+
+def test_6_1_is_what_make_instruction_builds():
+    """The checker's answer is the in-betweening example of the training mixture (make_instruction)."""
+    from motiongpt_lite.config import InstructConfig
+    from motiongpt_lite.lm.instruct import make_instruction
+    from motiongpt_lite.lm.tasks import MotionText
+
+    item = MotionText(code_idx=np.array(CODES), captions=["a man jumps."], motion_len=4 * len(CODES))
+    for seed in range(20):
+        family, prompt, target = make_instruction("inbetween", item, VOCAB, InstructConfig(),
+                                                  np.random.default_rng(seed))
+        masked = prompt.count(word(K + 2))
+        first = next(f for f in range(1, len(CODES)) if inbetween()(CODES, f, masked, VOCAB)[0] in prompt)
+        assert (family, target) == ("inbetween", inbetween()(CODES, first, masked, VOCAB)[1])
 
 
 # --- 6.2 new phrasings ---
@@ -106,34 +139,54 @@ def test_6_3_family_loss_is_the_training_loss_of_that_family(models):
     assert np.isclose(before, np.log(len(untrained.tokenizer)), rtol=0.3)  # about uniform over the vocabulary
 
 
+def right_paired(knob, reference):
+    diff = knob - reference
+    return diff.mean(), diff.std(ddof=1) / np.sqrt(len(diff))
+
+
 def test_6_3_right_prediction_passes(models, capsys):
     untrained, trained, items, cfg = models
-    check_exercise_6_3("higher", untrained, trained, items, cfg)
-    check_exercise_6_3(" Lower ", trained, untrained, items, cfg)
-    check_exercise_6_3("about the same", trained, trained, items, cfg)
+    check_exercise_6_3("higher", right_paired, untrained, trained, items, cfg)
+    check_exercise_6_3(" Lower ", right_paired, trained, untrained, items, cfg)
+    check_exercise_6_3("about the same", right_paired, trained, trained, items, cfg)
     assert capsys.readouterr().out == "Exercise 6.3: correct ✓\n" * 3
 
 
-@pytest.mark.parametrize("prediction, hint", [("lower", "not what happened"), ("about the same", "not what happened"),
+@pytest.mark.parametrize("prediction, hint", [("lower", "not what your paired difference says"),
+                                              ("about the same", "not what your paired difference says"),
                                               ("much worse", "should be one of")])
 def test_6_3_wrong_prediction_gets_a_hint(models, prediction, hint):
     untrained, trained, items, cfg = models
     with pytest.raises(AssertionError, match=hint) as err:
-        check_exercise_6_3(prediction, untrained, trained, items, cfg)
+        check_exercise_6_3(prediction, right_paired, untrained, trained, items, cfg)
     assert prediction == "much worse" or "higher" not in str(err.value)  # the hint never names the outcome
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda k, r: (np.mean(r - k), right_paired(k, r)[1]), "wrong mean"),  # reference minus knob
+    (lambda k, r: (k.mean() / r.mean(), right_paired(k, r)[1]), "wrong mean"),  # a ratio
+    (lambda k, r: (np.mean(k - r), np.std(k - r) / np.sqrt(len(k))), "ddof=1"),  # biased spread
+    (lambda k, r: (np.mean(k - r), np.std(k - r, ddof=1)), "ddof=1"),  # the spread, not its standard error
+    (lambda k, r: (np.mean(k - r), np.sqrt(k.var(ddof=1) / len(k) + r.var(ddof=1) / len(r))), "same motions"),
+    (lambda k, r: np.mean(k - r), r"\(mean, standard_error\)"),
+])
+def test_6_3_wrong_paired_difference_gets_a_hint(models, wrong, hint):
+    untrained, trained, items, cfg = models
+    with pytest.raises(AssertionError, match=hint):
+        check_exercise_6_3("higher", wrong, untrained, trained, items, cfg)
 
 
 def test_6_3_needs_motions_long_enough_to_cut(models):
     untrained, trained, items, cfg = models
     short = [dataclasses.replace(items[0], code_idx=items[0].code_idx[:2])]
     with pytest.raises(AssertionError, match="at least three tokens"):
-        check_exercise_6_3("higher", untrained, trained, short, cfg)
+        check_exercise_6_3("higher", right_paired, untrained, trained, short, cfg)
 
 
 def test_unsolved_exercise_is_reported_not_raised(capsys):
     def unsolved(*args):
-        raise NotImplementedError("Exercise 6.1: write length_prompt")
-    run_check("6.1", lambda: check_exercise_6_1(unsolved))
+        raise NotImplementedError("Exercise 6.1: define `inbetween_example`")
+    run_check("6.1", lambda: check_exercise_6_1(unsolved, CODES, VOCAB))
     run_check("6.2", lambda: check_exercise_6_2(new_templates))  # noqa: F821 (never defined)
     out = capsys.readouterr().out
     assert "Exercise 6.1: not done yet" in out and "Exercise 6.2: not done yet" in out and "✓" not in out

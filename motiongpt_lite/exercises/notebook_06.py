@@ -4,7 +4,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable
 
-from motiongpt_lite.exercises.common import compare_paired, per_example_loss
+import numpy as np
+
+from motiongpt_lite.exercises.common import SAME_WITHIN, compare_paired, per_example_loss
 from motiongpt_lite.exercises.common import correct as _correct
 
 __all__ = ["check_exercise_6_1", "check_exercise_6_2", "check_exercise_6_3", "REQUIRED_PLACEHOLDERS",
@@ -21,29 +23,47 @@ REQUIRED_PLACEHOLDERS: dict[str, tuple[set[str], tuple[str, ...]]] = {
 }
 
 
-def check_exercise_6_1(length_prompt: Callable) -> None:
-    """Exercise 6.1: ``length_prompt(template, caption, num_codes, frames_per_token, fps)`` fills a
-    text-to-motion-with-length instruction by hand: frames = tokens x frames per token, seconds = frames / fps."""
-    from motiongpt_lite.lm.templates import fill, templates, tokens_to_frames
+def _inbetween_cases(codes: list[int], num_codes: int) -> list[tuple[list[int], int, int]]:
+    """(codes, first, masked) cuts exercise 6.1 is checked on: the learner's motion at its edges and middle,
+    and every cut of a short motion (one code kept on each side of the gap at least)."""
+    n = len(codes)
+    mine = [(codes, 1, n - 2), (codes, n - 2, 1), (codes, max(1, n // 3), max(1, n // 3))] if n >= 3 else []
+    short = [(k * 7 + 3) % num_codes for k in range(6)]
+    return mine + [(short, first, masked) for first in range(1, 5) for masked in range(1, 6 - first)]
 
-    family = templates("text_to_motion_length")
-    chosen = [t for t in family if "{frames}" in t and "{seconds}" not in t][:1] + \
-             [t for t in family if "{seconds}" in t and "{frames}" not in t][:1] + \
-             [t for t in family if "{seconds}" in t and "{frames}" in t][:1]
-    for template in chosen:
-        for num_codes, rate, fps in ((12, 4, 20.0), (49, 4, 20.0), (11, 4, 12.5), (7, 8, 20.0)):
-            want = fill(template, fps, caption="a man jumps.", frames=tokens_to_frames(num_codes, rate))
-            got = length_prompt(template, "a man jumps.", num_codes, rate, fps)
-            assert isinstance(got, str), f"length_prompt should return the prompt as a string, got {type(got).__name__}."
-            assert "{" not in got, f"a placeholder is still unfilled in {got!r}; fill every {{name}} of the template."
-            tokens_as_frames = template.format(caption="a man jumps.", frames=num_codes,
-                                               seconds=f"{num_codes / fps:.1f}")
-            assert got != tokens_as_frames, (
-                f"for {num_codes} tokens of {rate} frames you wrote the number of tokens where the template means "
-                "frames (the reference code's bug); how many frames do the tokens cover?")
-            assert got == want, (
-                f"for {num_codes} tokens, {rate} frames per token at {fps} fps, template {template!r} gave {got!r}; "
-                "frames are tokens x frames per token, and seconds are frames / fps written with one decimal.")
+
+def check_exercise_6_1(inbetween_example: Callable, code_idx, vocab) -> None:
+    """Exercise 6.1: ``inbetween_example(codes, first, masked, vocab)`` -> ``(prompt_motion, target)``, the two
+    motion texts of an in-betweening example written by hand: the motion of the prompt keeps ``codes[:first]``
+    and ``codes[first + masked:]`` with one ``<mask>`` word per missing code between them, the target is the
+    missing middle; both are wrapped in start and end markers. Compared with ``masked_motion_text`` and
+    ``vocab.codes_to_text`` (what ``make_instruction`` builds) on the learner's motion and on every cut of
+    a short one."""
+    from motiongpt_lite.lm.instruct import masked_motion_text
+    from motiongpt_lite.lm.vocab import motion_token
+
+    codes = [int(c) for c in code_idx]
+    som, eom, mask = (motion_token(vocab.num_codes + k) for k in range(3))
+    for case, first, masked in _inbetween_cases(codes, vocab.num_codes):
+        want_prompt = masked_motion_text(case[:first], masked, case[first + masked:], vocab)
+        want_target = vocab.codes_to_text(case[first:first + masked])
+        got = inbetween_example(list(case), first, masked, vocab)
+        assert isinstance(got, tuple) and len(got) == 2 and all(isinstance(g, str) for g in got), (
+            "Exercise 6.1: return two strings, (prompt_motion, target).")
+        prompt, target = got
+        where = f"{len(case)} codes, first={first}, masked={masked}"
+        if prompt != want_prompt:
+            if not (prompt.startswith(som) and prompt.endswith(eom)):
+                hint = f"the prompt's motion starts with the start marker {som} and ends with the end marker {eom}."
+            elif prompt.count(mask) != masked:
+                hint = (f"it holds {prompt.count(mask)} mask words {mask} for {masked} missing codes; the model "
+                        "reads the gap's length from them.")
+            else:
+                hint = "keep every code before the gap (codes[:first]) and every code after it, nothing else."
+            raise AssertionError(f"Exercise 6.1: wrong prompt motion for {where}: {hint}")
+        assert target == want_target, (
+            f"Exercise 6.1: wrong target for {where}: the target is the missing middle, the codes the masks "
+            "stand for, as a motion (start and end markers around it).")
     _correct("6.1")
 
 
@@ -123,27 +143,54 @@ def family_losses(lm, items: list, cfg, family: str, split: str = "train", fps: 
     return per_example_loss(lm.model, _family_batch(lm, items, cfg, family, split, fps, seed))
 
 
-def check_exercise_6_3(prediction: str, knob_lm, reference_lm, items: list, cfg) -> None:
-    """Exercise 6.3: tuned without in-betweening examples, the in-betweening loss on held-out motions
-    is higher than after tuning as long with the preset's mixture. Higher, lower or about the same is
-    decided per motion, paired, within the noise of the sample (:func:`~motiongpt_lite.exercises.common.compare_paired`).
+def check_exercise_6_3(prediction: str, paired_difference: Callable, knob_lm, reference_lm, items: list,
+                       cfg) -> None:
+    """Exercise 6.3: tuned without in-betweening examples, is the in-betweening loss on held-out motions
+    lower, about the same or higher than after tuning as long with the preset's mixture? The learner writes
+    the paired measurement that decides it, ``paired_difference(knob_losses, reference_losses)`` ->
+    ``(mean, standard_error)`` of the per-motion differences (knob minus reference), and the prediction
+    must match what it says: "about the same" within ``SAME_WITHIN`` standard errors of 0
+    (:func:`~motiongpt_lite.exercises.common.compare_paired`).
 
     Args:
         prediction: "lower", "about the same" or "higher".
+        paired_difference: the learner's paired comparison.
         knob_lm: the model tuned with ``mix_inbetween = 0``.
         reference_lm: the model tuned as long with the preset's mixture.
         items: held-out motions with at least three tokens each.
         cfg: the InstructConfig.
     """
     items = [item for item in items if len(item.code_idx) >= 3]
-    assert len(items) >= 2, ("pass at least two motions with at least three tokens each (in-betweening keeps one "
-                             "on each side of the gap).")
-    # per held-out motion, paired: "about the same" only within the noise of this many motions (common.compare_paired)
-    measured = compare_paired(family_losses(knob_lm, items, cfg, "inbetween"),
-                              family_losses(reference_lm, items, cfg, "inbetween"))
+    assert len(items) >= 2, ("Exercise 6.3: pass at least two motions with at least three tokens each "
+                             "(in-betweening keeps one on each side of the gap).")
+    rng = np.random.default_rng(6)
+    base = rng.uniform(2.0, 3.0, size=9)
+    knob, reference = family_losses(knob_lm, items, cfg, "inbetween"), family_losses(reference_lm, items, cfg,
+                                                                                      "inbetween")
+    cases = {"two made-up runs whose losses move together": (base + rng.normal(0.2, 0.05, 9), base),
+             "two made-up runs, the knob's loss lower": (base - rng.uniform(0.0, 0.4, 9), base + 0.1),
+             "your two models' in-betweening losses": (knob, reference)}
+    for name, (k, r) in cases.items():
+        diff = k - r
+        want = (diff.mean(), diff.std(ddof=1) / np.sqrt(len(diff)))
+        got = np.asarray(paired_difference(k.copy(), r.copy()), dtype=np.float64)
+        assert got.shape == (2,), "Exercise 6.3: paired_difference should return (mean, standard_error)."
+        if not np.isclose(got[0], want[0], rtol=1e-9, atol=1e-12):
+            hint = ("the mean of the differences knob - reference, motion by motion (a positive mean: the knob's "
+                    "loss is higher)")
+            raise AssertionError(f"Exercise 6.3: wrong mean for {name}; {hint}.")
+        if not np.isclose(got[1], want[1], rtol=1e-9, atol=1e-12):
+            unpaired = np.sqrt(k.var(ddof=1) / len(k) + r.var(ddof=1) / len(r))
+            hint = ("that is the standard error of two independent samples; both models are scored on the same "
+                    "motions, so take the spread of the per-motion differences" if np.isclose(got[1], unpaired)
+                    else "the standard error of a mean of n differences is their sample standard deviation "
+                    "(ddof=1) over sqrt(n)")
+            raise AssertionError(f"Exercise 6.3: wrong standard error for {name}; {hint}.")
+    measured = compare_paired(knob, reference)
     assert str(prediction).strip().lower() in ("lower", "about the same", "higher"), (
-        f"prediction {prediction!r} should be one of 'lower', 'about the same' or 'higher'.")
+        f"Exercise 6.3: prediction {prediction!r} should be one of 'lower', 'about the same' or 'higher'.")
     assert str(prediction).strip().lower() == measured, (
-        f"prediction {prediction!r} is not what happened; has the model ever seen a prompt with <mask> words, "
-        "and a target that is the masked middle of a motion?")
+        f"Exercise 6.3: prediction {prediction!r} is not what your paired difference says (within "
+        f"{SAME_WITHIN:g} standard errors of 0 is 'about the same'); has the model ever seen a prompt with "
+        "<mask> words, and a target that is the masked middle of a motion?")
     _correct("6.3")
