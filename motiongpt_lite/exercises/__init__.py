@@ -9,6 +9,7 @@ One module per group of notebooks; everything is re-exported here.
 """
 from motiongpt_lite.exercises.common import NOT_DONE, correct, run_check
 from motiongpt_lite.exercises.notebooks_00_03 import *  # noqa: F401,F403
+from motiongpt_lite.exercises.notebook_03b import *  # noqa: F401,F403
 from motiongpt_lite.exercises.notebooks_04_05 import *  # noqa: F401,F403
 from motiongpt_lite.exercises.notebook_06 import *  # noqa: F401,F403
 from motiongpt_lite.exercises.notebook_07 import *  # noqa: F401,F403
