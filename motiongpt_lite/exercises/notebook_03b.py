@@ -13,7 +13,7 @@ from motiongpt_lite.exercises.common import correct as _correct
 
 __all__ = ["check_exercise_3_4", "check_exercise_3_5", "check_exercise_3_6", "rvq_mpjpe_by_layers", "PREDICTIONS_3_6"]
 
-PREDICTIONS_3_6 = ("worse", "better")  # the first codebook of the RVQ alone, against the one-codebook VQ arm
+PREDICTIONS_3_6 = ("falls with every codebook", "stops falling")  # the RVQ arm's MPJPE as codebooks are added
 
 
 def check_exercise_3_4(fsq_index: Callable) -> None:
@@ -125,16 +125,15 @@ def rvq_mpjpe_by_layers(vq, normalizer, clips: Sequence[np.ndarray]) -> list[flo
     return [float(np.average(e, weights=frames)) for e in errors]
 
 
-def check_exercise_3_6(mpjpe_by_layers: Sequence[float], prediction: str, vq, normalizer, clips: Sequence[np.ndarray],
-                       vq_arm_mpjpe: float) -> None:
-    """Exercise 3.6: MPJPE of the RVQ arm decoded from its first q = 1 .. Q codebooks, and the prediction whether the
-    first codebook alone does ``"worse"`` or ``"better"`` than the VQ arm (one codebook of the same size, same budget).
+def check_exercise_3_6(mpjpe_by_layers: Sequence[float], prediction: str, vq, normalizer,
+                       clips: Sequence[np.ndarray]) -> None:
+    """Exercise 3.6: MPJPE of the RVQ arm decoded from its first q = 1 .. Q codebooks, and the prediction made before
+    measuring: does the error fall with every codebook added (``"falls with every codebook"``) or not (``"stops falling"``)?
 
     Args:
         mpjpe_by_layers: the learner's Q numbers, in mm.
         prediction: one of :data:`PREDICTIONS_3_6`.
         vq, normalizer: the trained RVQ arm and its normaliser; clips: the raw (T, D) test clips it was scored on.
-        vq_arm_mpjpe: the VQ arm's MPJPE on the same clips, in mm.
     """
     expected = rvq_mpjpe_by_layers(vq, normalizer, clips)
     got = [float(x) for x in mpjpe_by_layers]
@@ -149,8 +148,9 @@ def check_exercise_3_6(mpjpe_by_layers: Sequence[float], prediction: str, vq, no
         raise AssertionError("the MPJPEs differ from a measurement on the same clips; encode each clip once, then "
                              "decode it from the first q codebooks for q = 1 .. Q, and average over frames.")
     assert prediction in PREDICTIONS_3_6, f"prediction must be one of {PREDICTIONS_3_6}, got {prediction!r}."
-    measured = "worse" if expected[0] > vq_arm_mpjpe else "better"
+    falls = all(later < earlier for earlier, later in zip(expected, expected[1:]))
+    measured = PREDICTIONS_3_6[0] if falls else PREDICTIONS_3_6[1]
     assert prediction == measured, (
-        f"the measurement says otherwise: one RVQ codebook gives {expected[0]:.1f} mm, the VQ arm {vq_arm_mpjpe:.1f} mm. "
-        "Think about which inputs the decoder saw in training.")
+        f"the measurement says {measured!r}: {', '.join(f'{e:.1f}' for e in expected)} mm for q = 1 .. {len(expected)}. "
+        "Each codebook quantizes what the earlier ones left, and the decoder was trained on the sum of all of them.")
     _correct("3.6")
