@@ -109,17 +109,17 @@ def rvq_mpjpe_by_layers(vq, normalizer, clips: Sequence[np.ndarray]) -> list[flo
     from motiongpt_lite.vq.metrics import mpjpe
     from motiongpt_lite.vq.tokenize import _pad_clip
 
-    rvq, rate = vq.quantizer, vq.down_rate
+    rvq, rate, device = vq.quantizer, vq.down_rate, next(vq.parameters()).device
     errors = [[] for _ in range(rvq.num_quantizers)]
     frames = []
     with torch.no_grad():
         for clip in clips:
             clip = np.asarray(clip, np.float32)
             x = _pad_clip(torch.as_tensor(normalizer.normalize(clip), dtype=torch.float32), rate)  # (ceil(T/r) r, D)
-            code_idx = rvq.quantize(vq.encode_latent(x[None]))  # (1, N, Q)
+            code_idx = rvq.quantize(vq.encode_latent(x[None].to(device)))  # (1, N, Q)
             target = features_to_joints(clip)
             for q in range(rvq.num_quantizers):
-                recon = vq.decode_latent(rvq.dequantize(code_idx[..., :q + 1]))[0, :len(clip)].numpy()
+                recon = vq.decode_latent(rvq.dequantize(code_idx[..., :q + 1]))[0, :len(clip)].cpu().numpy()
                 errors[q].append(mpjpe(features_to_joints(normalizer.denormalize(recon)), target))
             frames.append(len(clip))
     return [float(np.average(e, weights=frames)) for e in errors]
