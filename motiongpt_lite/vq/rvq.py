@@ -9,8 +9,10 @@ with every one added. Every layer here is the package's EMA + reset quantizer
 Gradients: the decoder's gradient reaches z through one straight-through estimator on the sum,
 ``z_q = z + sg[sum_q c_q - z]``; each layer's commitment loss ``||r_q - sg[c_q]||^2`` pulls the encoder
 (through r_q, whose earlier codes are detached) towards the codes, and the loss reported is their mean.
-Differences from MoMask: no quantization dropout (MoMask trains with a random number of layers, so that
-its decoder also works from the first few), and one straight-through estimator rather than one per layer.
+Differences from MoMask (``models/vq/residual_vq.py``): no quantization dropout (MoMask leaves out the last
+layers at random in training, so that its decoder also works from the first few), and one straight-through
+estimator rather than one per layer (MoMask sums Q of them, so its encoder gets Q times the decoder's
+gradient). As in MoMask, the commitment loss is the mean over the layers.
 
 It plugs into :class:`motiongpt_lite.vq.model.VQVAE` in place of its quantizer; ``code_idx`` has the shape
 (B, N, Q), so :class:`motiongpt_lite.vq.tokenize.MotionTokenizer` (which expects (B, N)) does not take it.
