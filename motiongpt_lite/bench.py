@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing as mp
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -114,12 +115,19 @@ def bench_vq(steps_paper: int = 3, steps_small: int = 10, clips: int = 20, devic
     for name, batch, steps in settings:
         with ctx.Pool(1) as pool:
             rows.append(pool.apply(bench_vq_setting, (name, batch, steps, clips, device)))
-    print(f"VQ-VAE benchmark on {rows[0]['device']} (64-frame windows, random features)")
-    print(f"{'setting':<8} {'batch':>5} {'params':>8} {'steps/s':>8} {'windows/s':>10} {'peak MB':>9} {'encode frames/s':>16}")
-    for r in rows:
-        print(f"{r['preset']:<8} {r['batch']:>5} {r['params_m']:>7.2f}M {r['steps_per_s']:>8.2f} "
-              f"{r['windows_per_s']:>10.1f} {r['peak_mem_mb']:>9.0f} {r['encode_frames_per_s']:>16.0f}")
+    _print_table(f"VQ-VAE benchmark on {rows[0]['device']} (64-frame windows, random features)", rows,
+                 [("setting", "preset", "<8"), ("batch", "batch", ">5"), ("params (M)", "params_m", ">10.2f"),
+                  ("steps/s", "steps_per_s", ">8.2f"), ("windows/s", "windows_per_s", ">10.1f"),
+                  ("peak MB", "peak_mem_mb", ">9.0f"), ("encode frames/s", "encode_frames_per_s", ">16.0f")])
     return rows
+
+
+def _print_table(title: str, rows: list[dict], columns: list[tuple[str, str, str]]) -> None:
+    """Print ``rows`` under ``title``: one column per (header, key, format spec), headers aligned like the values."""
+    print(title)
+    print(" ".join(f"{header:{re.match(r'[<>^]?[0-9]+', spec).group()}}" for header, _, spec in columns))
+    for row in rows:
+        print(" ".join(f"{row[key]:{spec}}" for _, key, spec in columns))
 
 
 # -- the language model ---------------------------------------------------------------------------
@@ -227,11 +235,10 @@ def bench_lm(settings: tuple[str, ...] = ("tiny", "small", "base"), steps: int =
         the rows.
     """
     rows = [bench_lm_setting(name, steps, base_batch if name == "base" else None, device=device) for name in settings]
-    print(f"Language-model benchmark on {rows[0]['device']} (random weights; 64 prompt tokens, 196-frame motions)")
-    print(f"{'setting':<8} {'params':>8} {'vocab':>6} {'batch':>5} {'train tok/s':>12} {'caption ms':>11} {'motion ms':>10}")
-    for r in rows:
-        print(f"{r['setting']:<8} {r['params_m']:>7.2f}M {r['vocab']:>6} {r['batch']:>5} {r['train_tokens_per_s']:>12.0f} "
-              f"{r['caption_ms']:>11.0f} {r['motion_ms']:>10.0f}")
+    _print_table(f"Language-model benchmark on {rows[0]['device']} (random weights; 64 prompt tokens, 196-frame motions)",
+                 rows, [("setting", "setting", "<8"), ("params (M)", "params_m", ">10.2f"), ("vocab", "vocab", ">6"),
+                        ("batch", "batch", ">5"), ("train tok/s", "train_tokens_per_s", ">12.0f"),
+                        ("caption ms", "caption_ms", ">11.0f"), ("motion ms", "motion_ms", ">10.0f")])
     return rows
 
 

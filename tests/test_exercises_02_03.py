@@ -11,11 +11,12 @@ import torch.nn.functional as F
 from motiongpt_lite import exercises as ex
 from motiongpt_lite.config import DataConfig, VQConfig, get_preset
 from motiongpt_lite.data.dataset import MotionWindowDataset, load_split
-from motiongpt_lite.data.normalization import Normalizer, compute_mean_std
+from motiongpt_lite.data.normalization import Normalizer
 from motiongpt_lite.runtime import seed_everything
 from motiongpt_lite.training import batch_stream, make_scheduler
 from motiongpt_lite.vq.model import VQVAE
 from motiongpt_lite.vq.tokenize import MotionTokenizer
+from toy_data import write_random_walk_dataset
 
 LOOP_VQ = VQConfig(width=16, depth=1, down_t=2, num_codes=8, code_dim=8, steps=6, batch_size=4, warmup_steps=2,
                    log_every=1, checkpoint_every=0, lr=2e-3, quantizer="ema_reset", codebook_rule="reference",
@@ -25,23 +26,7 @@ LOOP_VQ = VQConfig(width=16, depth=1, down_t=2, num_codes=8, code_dim=8, steps=6
 @pytest.fixture(scope="module")
 def toy_dataset(tmp_path_factory):
     """A HumanML3D-layout folder of 16 random-walk clips of 41-89 frames, with Mean/Std."""
-    root = tmp_path_factory.mktemp("toy_dataset_02_03")
-    rng = np.random.default_rng(0)
-    for sub in ("new_joint_vecs", "texts"):
-        (root / sub).mkdir()
-    ids = [f"{i:06d}" for i in range(16)]
-    clips = {}
-    for clip_id in ids:
-        clips[clip_id] = np.cumsum(rng.normal(0, 0.1, (int(rng.integers(41, 90)), 263)), 0).astype(np.float32)
-        np.save(root / "new_joint_vecs" / f"{clip_id}.npy", clips[clip_id])
-        (root / "texts" / f"{clip_id}.txt").write_text("a person moves.#a/DET person/NOUN move/VERB#0.0#0.0\n")
-    (root / "train.txt").write_text("\n".join(ids[:12]) + "\n")
-    (root / "val.txt").write_text("\n".join(ids[12:14]) + "\n")
-    (root / "test.txt").write_text("\n".join(ids[14:]) + "\n")
-    mean, std = compute_mean_std(list(clips.values()))
-    np.save(root / "Mean.npy", mean)
-    np.save(root / "Std.npy", std)
-    return root
+    return write_random_walk_dataset(tmp_path_factory.mktemp("toy_dataset_02_03"), mirrored=0)
 
 
 # -- exercise 2.1: a clip of any length through the tokenizer ------------------------------------

@@ -12,10 +12,10 @@ import torch
 import torch.multiprocessing as mp
 
 from motiongpt_lite.config import DataConfig, VQConfig, get_preset
-from motiongpt_lite.data.normalization import compute_mean_std
 from motiongpt_lite.vq import (VQVAE, EMAQuantizer, EMAResetQuantizer, MotionTokenizer, Quantizer, decode, encode,
                                evaluate_tokenizer, make_quantizer, tokenize_dataset, train_vq)
 from motiongpt_lite.vq.metrics import accel_error, code_perplexity, codebook_usage, mpjpe, pa_mpjpe, procrustes_align
+from toy_data import write_random_walk_dataset
 
 TINY_VQ = VQConfig(width=16, depth=1, down_t=2, num_codes=8, code_dim=8, steps=6, batch_size=4, warmup_steps=2,
                    log_every=2, checkpoint_every=0)
@@ -29,23 +29,7 @@ def _columns(*vectors) -> torch.Tensor:
 @pytest.fixture(scope="module")
 def toy_dataset(tmp_path_factory):
     """A HumanML3D-layout folder of 16 random clips (+ mirrored twins for 4 of them)."""
-    root = tmp_path_factory.mktemp("toy_dataset")
-    rng = np.random.default_rng(0)
-    for sub in ("new_joint_vecs", "texts"):
-        (root / sub).mkdir()
-    ids = [f"{i:06d}" for i in range(16)]
-    clips = {}
-    for clip_id in ids + [f"M{i}" for i in ids[:4]]:
-        clips[clip_id] = np.cumsum(rng.normal(0, 0.1, (int(rng.integers(41, 90)), 263)), 0).astype(np.float32)
-        np.save(root / "new_joint_vecs" / f"{clip_id}.npy", clips[clip_id])
-        (root / "texts" / f"{clip_id}.txt").write_text("a person moves.#a/DET person/NOUN move/VERB#0.0#0.0\n")
-    (root / "train.txt").write_text("\n".join(ids[:12]) + "\n")
-    (root / "val.txt").write_text("\n".join(ids[12:14]) + "\n")
-    (root / "test.txt").write_text("\n".join(ids[14:]) + "\n")
-    mean, std = compute_mean_std(list(clips.values()))
-    np.save(root / "Mean.npy", mean)
-    np.save(root / "Std.npy", std)
-    return root
+    return write_random_walk_dataset(tmp_path_factory.mktemp("toy_dataset"), mirrored=4)
 
 
 def _tiny_preset():
