@@ -206,21 +206,40 @@ class _Identity:
         return x
 
 
+def _codebook_alone(vq, clips) -> list[float]:
+    """The plausible mistake of 3.6: MPJPE of clips (lengths multiples of 4) decoded from codebook q alone."""
+    from motiongpt_lite.data.features import features_to_joints
+    from motiongpt_lite.vq.metrics import mpjpe
+
+    result = []
+    for q, layer in enumerate(vq.quantizer.layers):
+        errors = []
+        for clip in clips:
+            with torch.no_grad():
+                code_idx = vq.quantizer.quantize(vq.encode_latent(torch.as_tensor(clip)[None]))  # (1, N, Q)
+                recon = vq.decode_latent(layer.dequantize(code_idx[..., q]))[0].numpy()
+            errors.append(mpjpe(features_to_joints(recon), features_to_joints(clip)))
+        result.append(float(np.average(errors, weights=[len(c) for c in clips])))
+    return result
+
+
 def test_check_3_6_rvq_layers():
     cfg = get_preset("tiny").vq
     torch.manual_seed(0)
     vq = VQVAE(cfg, motion_dim=263)
     vq.quantizer = ResidualQuantizer(2, cfg.num_codes, cfg.code_dim, rule=cfg.codebook_rule)
     vq.train()(torch.randn(4, 16, 263))  # initialise both codebooks from a batch
-    vq.quantizer.layers[1].codebook.copy_(torch.randn(cfg.num_codes, cfg.code_dim))  # one that matters: q = 1, 2 differ
+    vq.quantizer.layers[1].codebook.copy_(torch.randn(cfg.num_codes, cfg.code_dim) * 3)  # q = 1 and 2 differ
     vq.eval()
-    clips = [np.random.default_rng(i).normal(size=(20 + 4 * i, 263)).astype(np.float32) for i in range(3)]
+    clips = [np.random.default_rng(i).normal(size=(20 + 4 * i, 263)).astype(np.float32) * 0.05 for i in range(3)]
     measured = rvq_mpjpe_by_layers(vq, _Identity(), clips)
-    assert abs(measured[0] - measured[1]) > 0.3, measured  # beyond the checker's tolerance
+    assert abs(measured[0] - measured[1]) > 0.1 + 1e-4 * measured[0], measured  # beyond the checker's tolerance
     right = "falls with every codebook" if measured[1] < measured[0] else "stops falling"
     check_exercise_3_6(measured, right, vq, _Identity(), clips)
     wrong_prediction = "stops falling" if right == "falls with every codebook" else "falls with every codebook"
+    alone = _codebook_alone(vq, clips)  # decoding from codebook q alone, not from the first q
+    assert alone[0] == pytest.approx(measured[0]) and abs(alone[1] - measured[1]) > 0.1 + 1e-4 * measured[1]
     for answer, prediction in ((measured[::-1], right), (measured[:1], right), ([m + 5 for m in measured], right),
-                               (measured, wrong_prediction), (measured, "falls")):
+                               (alone, right), (measured, wrong_prediction), (measured, "falls")):
         with pytest.raises(AssertionError):
             check_exercise_3_6(answer, prediction, vq, _Identity(), clips)
