@@ -447,26 +447,22 @@ def real_motion_captions(gpt: "MotionGPT", root=None) -> list[dict[str, Any]]:
 
     Args:
         gpt: the model (HumanML3D features, 20 fps).
-        root: the folder holding ``humanml3d_reference/`` and ``cmu_bvh/``; default the one of
-            ``motiongpt_lite.config.reference_dir()``.
+        root: the folder holding ``humanml3d_reference/`` and ``cmu_bvh/``; default: each clip from the first of
+            ``motiongpt_lite.config.real_data_roots()`` that has it.
     Returns:
         one dict per clip found: ``clip``, ``caption``, ``expected`` (sorted action names) and ``ok``.
     """
     from pathlib import Path
 
-    from motiongpt_lite.config import reference_dir
+    from motiongpt_lite.config import real_data_roots
     from motiongpt_lite.data.bvh import bvh_to_features, load_bvh
     from motiongpt_lite.eval.semantic import named_actions
 
-    if root is None:
-        found = reference_dir()
-        if found is None:
-            return []
-        root = found.parent
+    roots = real_data_roots() if root is None else (Path(root),)
     rows = []
     for name, expected in REAL_CLIPS.items():
-        path = Path(root) / name
-        if not path.exists():
+        path = next((r / name for r in roots if (r / name).exists()), None)
+        if path is None:
             continue
         features = bvh_to_features(load_bvh(path)) if path.suffix == ".bvh" else np.load(path)
         caption = gpt.motion_to_text(np.asarray(features, np.float32)[:gpt.max_frames]).text
