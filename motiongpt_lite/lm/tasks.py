@@ -47,8 +47,8 @@ from motiongpt_lite.config import LMConfig
 from motiongpt_lite.lm.vocab import MotionVocab
 
 __all__ = ["TASKS", "PROMPTS", "MotionText", "task_weights", "random_spans_noise_mask", "span_corrupt",
-           "make_example", "then_caption", "compose", "ComposedItems", "PretrainDataset", "collate_examples", "seq2seq_step",
-           "prompt_texts"]
+           "make_example", "then_caption", "compose", "ComposedItems", "PretrainDataset", "collate_examples",
+           "seq2seq_step", "prompt_texts"]
 
 TASKS = ("span_motion", "span_text", "text_to_motion", "motion_to_text", "predict")
 PROMPTS = {  # {caption}, {motion} (a motion sentence) and {frames} (a length in frames) are filled in
