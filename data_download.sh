@@ -295,24 +295,37 @@ fetch_verified() {
     return "$result"
 }
 
+# Whether $1 already holds the file of sha256 $2 (label $3), saying what is found: 0 skips the download.
+already_verified() {
+    if [ -f "$1" ] && [ "$(sha256_of "$1")" = "$2" ]; then
+        echo "    skipped $3 (present, sha256 ok)"
+        return 0
+    fi
+    if [ -f "$1" ]; then
+        echo "    $3 is present but its sha256 is wrong: fetching it again"
+    fi
+    return 1
+}
+
+# Name the mirror the files of folder $1 come from, when one is set.
+say_mirror() {
+    if [ -n "$MIRROR" ]; then
+        echo "    source: local mirror $MIRROR/$1"
+    elif [ -n "$SAMPLE_URL" ]; then
+        echo "    source: web mirror $SAMPLE_URL/$1"
+    fi
+}
+
 target_sample() {
     local dir="$DATA_ROOT/humanml3d_reference"
     echo "==> sample: HumanML3D reference clips into $dir"
-    if [ -n "$MIRROR" ]; then
-        echo "    source: local mirror $MIRROR/humanml3d_reference"
-    elif [ -n "$SAMPLE_URL" ]; then
-        echo "    source: web mirror $SAMPLE_URL/humanml3d_reference"
-    fi
+    say_mirror "humanml3d_reference"
     local rel expected url member failures=0 fetched=0 skipped=0
     while read -r rel expected url member <&3; do
         local dest="$dir/$rel"
-        if [ -f "$dest" ] && [ "$(sha256_of "$dest")" = "$expected" ]; then
-            echo "    skipped $rel (present, sha256 ok)"
+        if already_verified "$dest" "$expected" "$rel"; then
             skipped=$((skipped + 1))
             continue
-        fi
-        if [ -f "$dest" ]; then
-            echo "    $rel is present but its sha256 is wrong: fetching it again"
         fi
         local ok=1
         if [ -z "$MIRROR" ] && [ "$NETWORK_DOWN" -eq 1 ]; then
@@ -385,21 +398,13 @@ EOF
 target_cmu() {
     local dir="$DATA_ROOT/cmu_bvh"
     echo "==> cmu: CMU motion-capture clips (subject 131, BVH) into $dir"
-    if [ -n "$MIRROR" ]; then
-        echo "    source: local mirror $MIRROR/cmu_bvh"
-    elif [ -n "$SAMPLE_URL" ]; then
-        echo "    source: web mirror $SAMPLE_URL/cmu_bvh"
-    fi
+    say_mirror "cmu_bvh"
     local name expected url failures=0 fetched=0 skipped=0 manual=""
     while read -r name expected url <&3; do
         local dest="$dir/$name"
-        if [ -f "$dest" ] && [ "$(sha256_of "$dest")" = "$expected" ]; then
-            echo "    skipped $name (present, sha256 ok)"
+        if already_verified "$dest" "$expected" "$name"; then
             skipped=$((skipped + 1))
             continue
-        fi
-        if [ -f "$dest" ]; then
-            echo "    $name is present but its sha256 is wrong: fetching it again"
         fi
         local ok=1
         if [ -n "$MIRROR" ]; then

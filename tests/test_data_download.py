@@ -103,20 +103,25 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@needs_reference
-@pytest.mark.skipif(shutil.which("curl") is None and shutil.which("wget") is None, reason="needs curl or wget")
-def test_sample_from_a_web_mirror_downloads_and_verifies(tmp_path):
-    """The real download path (curl or wget), against a local web server laid out like the data root."""
-    data = tmp_path / "data"
+def run_from_web_mirror(target: str, data):
+    """Run a target against a local web server laid out like ../shared/data (the real curl/wget path)."""
     handler = functools.partial(QuietHandler, directory=str(SHARED))
     with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
             url = f"http://127.0.0.1:{server.server_address[1]}"
-            result = run_script("sample", data_root=data, MOTIONGPT_LITE_SAMPLE_URL=url,
-                                no_proxy="127.0.0.1", NO_PROXY="127.0.0.1")
+            return run_script(target, data_root=data, MOTIONGPT_LITE_SAMPLE_URL=url, no_proxy="127.0.0.1",
+                              NO_PROXY="127.0.0.1")
         finally:
             server.shutdown()
+
+
+@needs_reference
+@pytest.mark.skipif(shutil.which("curl") is None and shutil.which("wget") is None, reason="needs curl or wget")
+def test_sample_from_a_web_mirror_downloads_and_verifies(tmp_path):
+    """The real download path (curl or wget), against a local web server laid out like the data root."""
+    data = tmp_path / "data"
+    result = run_from_web_mirror("sample", data)
     assert result.returncode == 0, result.stdout + result.stderr
     for name in SAMPLE_FILES:
         assert (data / "humanml3d_reference" / name).read_bytes() == (REFERENCE / name).read_bytes(), name
@@ -360,15 +365,7 @@ def test_cmu_from_a_local_mirror_is_verified_then_skipped(tmp_path):
 def test_cmu_from_a_web_mirror_downloads_and_verifies(tmp_path):
     """The real download path (curl or wget) of the target, against a local web server."""
     data = tmp_path / "data"
-    handler = functools.partial(QuietHandler, directory=str(SHARED))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        try:
-            url = f"http://127.0.0.1:{server.server_address[1]}"
-            result = run_script("cmu", data_root=data, MOTIONGPT_LITE_SAMPLE_URL=url, no_proxy="127.0.0.1",
-                                NO_PROXY="127.0.0.1")
-        finally:
-            server.shutdown()
+    result = run_from_web_mirror("cmu", data)
     assert result.returncode == 0, result.stdout + result.stderr
     assert sorted(p.name for p in (data / "cmu_bvh").iterdir()) == CMU_FILES
     assert all(sha256(data / "cmu_bvh" / name) == sha256(CMU / name) for name in CMU_FILES)
