@@ -50,7 +50,7 @@ from motiongpt_lite.data.features import features_to_joints
 from motiongpt_lite.lm.instruct import masked_motion_text
 from motiongpt_lite.lm.model import MotionLM, MotionSpanLogitsProcessor
 from motiongpt_lite.lm.parse import ParsedOutput, parse_ids
-from motiongpt_lite.lm.templates import fill, templates
+from motiongpt_lite.lm.templates import fill, placeholders, templates
 from motiongpt_lite.lm.tokenizer import check_plain_text
 from motiongpt_lite.checkpoints import save_checkpoint, weights_sha256
 from motiongpt_lite.vq.tokenize import MotionTokenizer, num_tokens
@@ -390,6 +390,25 @@ class MotionGPT:
                           f"model's {limit} source tokens; shorten it to keep all of it.", stacklevel=3)
         return prompt
 
+    def _phrasing(self, template: str | None, allowed: set[str], family: str) -> str | None:
+        """A caller's instruction phrasing, checked before any work: plain text naming only ``allowed`` placeholders."""
+        if template is None:
+            return None
+        example = templates(family)[0]
+        needed = "caption" if "caption" in allowed else "motion"
+        try:
+            names = placeholders(template) if isinstance(template, str) else set()
+        except ValueError:  # an unmatched brace
+            names = set()
+        if needed not in names:
+            raise ValueError(f"template={template!r} must be a string holding {{{needed}}}, e.g. {example!r}.")
+        unknown = names - allowed
+        if unknown:
+            raise ValueError(f"template={template!r} names {{{sorted(unknown)[0]}}}, which this task cannot fill; use "
+                             f"only {', '.join('{' + a + '}' for a in sorted(allowed))}, e.g. {example!r}.")
+        check_plain_text(template, self.lm.tokenizer, "template")
+        return template
+
     def _codes(self, clip: torch.Tensor) -> list[int]:
         """(T, D) raw features -> the clip's code_idx."""
         return [int(c) for c in self.motion_tokenizer.encode(clip)]
@@ -465,7 +484,7 @@ class MotionGPT:
 
     # -- tasks -------------------------------------------------------------------------------------
     def text_to_motion(self, text: str | Sequence[str], length: int | Sequence[int] | None = None,
-                       num_samples: int = 1, **decoding) -> MotionResult | list:
+                       num_samples: int = 1, template: str | None = None, **decoding) -> MotionResult | list:
         """Motions from captions.
 
         Args:
@@ -473,6 +492,9 @@ class MotionGPT:
             length: frames of the motion (one value, or one per caption); None lets the model decide
                 (up to ``max_frames``). The motion gets ``ceil(length / 4)`` tokens and is cropped to ``length``.
             num_samples: motions per caption (each a different sample unless ``do_sample=False``).
+            template: the instruction's phrasing, holding ``{caption}`` (and ``{frames}`` or ``{seconds}`` when
+                every caption has a length), e.g. a held-out one (``templates("text_to_motion", "held_out")``);
+                default the first training phrasing of ``text_to_motion`` (``text_to_motion_length`` with a length).
             decoding: ``do_sample``, ``num_beams``, ``top_k``, ``temperature``, ``seed``; when neither
                 ``do_sample`` nor ``num_beams`` is given, ``TEXT_TO_MOTION_DECODING`` fills what is missing.
         Returns:
@@ -483,13 +505,22 @@ class MotionGPT:
         lengths = [None if n is None else self._check_length(n) for n in _per_item(length, len(texts), "length")]
         if not isinstance(num_samples, int) or num_samples < 1:
             raise ValueError(f"num_samples={num_samples!r} must be a positive whole number.")
+        every_length = all(n is not None for n in lengths)
+        phrasing = self._phrasing(template, {"caption", "frames", "seconds"} if every_length else {"caption"},
+                                  "text_to_motion_length" if every_length else "text_to_motion")
         if "do_sample" not in decoding and "num_beams" not in decoding:
             decoding = {**TEXT_TO_MOTION_DECODING, **decoding}
         if num_samples > 1:
             decoding.setdefault("do_sample", True)  # several beam searches would give one motion several times
-        prompts = [self._bounded(t, lambda c, n=n: fill(templates("text_to_motion_length")[0], self.fps, caption=c,
-                                                        frames=n) if n else fill(templates("text_to_motion")[0], caption=c),
-                                 "text" if not batch else f"text[{i}]")
+
+        def prompt(caption: str, n: int | None) -> str:
+            if phrasing:
+                return fill(phrasing, self.fps, caption=caption, **({"frames": n} if n else {}))
+            if n:
+                return fill(templates("text_to_motion_length")[0], self.fps, caption=caption, frames=n)
+            return fill(templates("text_to_motion")[0], caption=caption)
+
+        prompts = [self._bounded(t, lambda c, n=n: prompt(c, n), "text" if not batch else f"text[{i}]")
                    for i, (t, n) in enumerate(zip(texts, lengths))]
         repeated = [i for i in range(len(texts)) for _ in range(num_samples)]
         parsed = self._run_motion([prompts[i] for i in repeated], [lengths[i] for i in repeated], decoding)
@@ -498,20 +529,24 @@ class MotionGPT:
         grouped = [g if num_samples > 1 else g[0] for g in grouped]
         return self._shape(grouped, batch)
 
-    def motion_to_text(self, motion: Any, motion_len: Any = None, **decoding) -> MotionResult | list[MotionResult]:
+    def motion_to_text(self, motion: Any, motion_len: Any = None, template: str | None = None,
+                       **decoding) -> MotionResult | list[MotionResult]:
         """Captions of motions.
 
         Args:
             motion: raw features (T, D), a list of clips, or a padded batch (B, T, D).
             motion_len: (B,) valid frames of a padded batch.
+            template: the instruction's phrasing, holding ``{motion}``; default the first training phrasing of
+                ``motion_to_text``.
             decoding: ``do_sample``, ``num_beams``, ``top_k``, ``temperature``, ``seed``, ``max_new_tokens``.
         Returns:
             a MotionResult per clip: ``text`` is the caption, ``code_idx`` the clip's tokens,
             ``features`` / ``joints`` the clip as the tokenizer reconstructs it.
         """
+        phrasing = self._phrasing(template, {"motion"}, "motion_to_text") or templates("motion_to_text")[0]
         clips, batch = self._clips(motion, motion_len)
         codes = [self._codes(c) for c in clips]
-        prompts = [self._fit(fill(templates("motion_to_text")[0], motion=self.lm.vocab.codes_to_text(c))) for c in codes]
+        prompts = [self._fit(fill(phrasing, motion=self.lm.vocab.codes_to_text(c))) for c in codes]
         parsed = self._generate(prompts, "text", **decoding)
         results = [self._result(p, ParsedOutput(c, out.text, out.flags), frames=len(clip))
                    for p, c, out, clip in zip(prompts, codes, parsed, clips)]

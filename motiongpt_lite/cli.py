@@ -128,6 +128,18 @@ def _cmd_instruct(args) -> None:
     print(f"instruction-tuned model saved in {run.folder}")
 
 
+@_locked
+def _cmd_thesis(args) -> None:
+    from motiongpt_lite.thesis import FLAN_T5_SMALL, thesis_experiment
+
+    preset = get_preset(args.preset)
+    result = thesis_experiment(preset, text_steps=args.text_steps or preset.lm.steps // 2,
+                               pretrain_steps=args.pretrain_steps or preset.lm.steps,
+                               instruct_steps=args.instruct_steps or preset.instruct.steps, num_clips=args.clips,
+                               flan=None if args.no_flan else FLAN_T5_SMALL, progress=True)
+    print(f"{result.budget}\nheld-out phrasings (training phrasings in brackets):\n{result.table()}")
+
+
 def _cmd_bench(args) -> None:
     if args.what == "vq":
         from motiongpt_lite.bench import bench_vq
@@ -213,6 +225,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="docs/gallery", help="folder for gallery.md and its images (default: docs/gallery)")
     p.add_argument("--force", action="store_true", help="write even over a gallery.md this command did not write")
     p.set_defaults(func=_cmd_gallery)
+    p = sub.add_parser("thesis", help="does reading text first help? random init vs text-first (vs flan-t5-small)")
+    p.add_argument("--preset", help=f"one of {presets} (default: $MOTIONGPT_LITE_PRESET or small); needs its `vq` and `tokens`")
+    p.add_argument("--text-steps", type=_positive_steps, help="text-only pretraining steps (default: half the preset's pretraining)")
+    p.add_argument("--pretrain-steps", type=_positive_steps, help="motion-language pretraining steps (default: the preset's)")
+    p.add_argument("--instruct-steps", type=_positive_steps, help="instruction-tuning steps (default: the preset's)")
+    p.add_argument("--clips", type=_positive_steps, default=48, help="labelled test motions scored (default 48)")
+    p.add_argument("--no-flan", action="store_true", help="leave out the flan-t5-small arm")
+    p.set_defaults(func=_cmd_thesis)
+
     p = sub.add_parser("bench", help="print speed and memory numbers on the present device")
     p.add_argument("what", choices=["vq", "lm", "concurrency"],
                    help="the motion tokenizer, the language model, or several training processes sharing the cores")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import warnings
@@ -20,6 +21,7 @@ from motiongpt_lite.api import TEXT_TO_MOTION_DECODING, MotionGPT, MotionResult
 from motiongpt_lite.data.normalization import Normalizer
 from motiongpt_lite.lm.instruct import instruct
 from motiongpt_lite.lm.pretrain import pretrain
+from motiongpt_lite.lm.templates import fill, templates
 from motiongpt_lite.checkpoints import save_checkpoint
 from motiongpt_lite.vq.model import VQVAE
 from motiongpt_lite.vq.tokenize import MotionTokenizer
@@ -93,6 +95,34 @@ def test_text_to_motion_defaults_to_the_documented_seeded_sampling(gpt):
     greedy = gpt.text_to_motion(prompts, length=32, do_sample=False)
     assert default != [r.code_idx.tolist() for r in other_seed]  # sampled: the seed matters
     assert default != [r.code_idx.tolist() for r in greedy]
+
+
+def test_a_phrasing_of_ones_own_is_used_as_given(gpt, clips):
+    held = templates("text_to_motion", "held_out")[0]
+    asked = gpt.text_to_motion(["a man jumps up.", "someone walks."], template=held)
+    assert [r.prompt for r in asked] == [fill(held, caption=c) for c in ("a man jumps up.", "someone walks.")]
+    _check_motion(asked[0])
+    sized = gpt.text_to_motion("a man jumps up.", length=30, template="Make {seconds} seconds of this: {caption}")
+    assert sized.prompt == "Make 1.5 seconds of this: a man jumps up." and len(sized.code_idx) == 8
+    m2t = templates("motion_to_text", "held_out")[1]
+    captioned = gpt.motion_to_text(clips[0], template=m2t)
+    assert captioned.prompt == fill(m2t, motion=gpt.lm.vocab.codes_to_text(captioned.code_idx.tolist()))
+    assert gpt.text_to_motion("a man jumps up.").prompt == fill(templates("text_to_motion")[0], caption="a man jumps up.")
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda g, c: g.text_to_motion("a man jumps.", template="Generate a motion."), "must be a string holding {caption}"),
+    (lambda g, c: g.text_to_motion("a man jumps.", template=3), "must be a string holding {caption}"),
+    (lambda g, c: g.text_to_motion("a man jumps.", template="Do {caption"), "must be a string holding {caption}"),
+    (lambda g, c: g.text_to_motion("a man jumps.", template="{caption} in {frames} frames"), "names {frames}"),
+    (lambda g, c: g.text_to_motion("a man jumps.", template="{caption} like {motion}"), "names {motion}"),
+    (lambda g, c: g.text_to_motion("a man jumps.", template="<motion_id_3> {caption}"), "template holds '<motion_id_3>"),
+    (lambda g, c: g.motion_to_text(c[0], template="Describe {caption}."), "must be a string holding {motion}"),
+    (lambda g, c: g.motion_to_text(c[0], template="{motion} </s> now"), "template holds '</s>"),
+])
+def test_a_bad_phrasing_is_named_before_any_work(gpt, clips, call, match):
+    with pytest.raises(ValueError, match=re.escape(match)):
+        call(gpt, clips)
 
 
 def test_motion_to_text_numpy_torch_lists_and_padded_batches(gpt, clips):
