@@ -5,7 +5,7 @@ MotionGPT fine-tunes a *pretrained* flan-t5; at ``tiny``/``small`` our T5 starts
 This experiment trains the same motion-language stages (pretraining, then instruction tuning, same
 steps, seed, data, tokenizer and architecture) from two or three starting points:
 
-- ``random init``: the T5 as ``tiny``/``small`` build it;
+- ``random init``: the preset's T5 architecture from random weights (as ``tiny``/``small`` build it);
 - ``text first``: the same T5 after :func:`~motiongpt_lite.lm.text_pretrain.text_pretrain` on the
   captions and the training phrasings (a stand-in for flan-t5's reading, at our scale);
 - ``flan-t5-small``: the real pretrained model, when it can be loaded (Colab, a connected laptop);
@@ -118,7 +118,7 @@ def thesis_experiment(preset: Preset | str | None = None, *, text_steps: int, pr
     from motiongpt_lite.data.dataset import load_split
     from motiongpt_lite.data.registry import dataset_dir, spec_of
     from motiongpt_lite.lm.instruct import instruct
-    from motiongpt_lite.lm.model import load_pretrained_t5
+    from motiongpt_lite.lm.model import FROM_CONFIG, load_pretrained_t5
     from motiongpt_lite.lm.pretrain import pretrain
     from motiongpt_lite.lm.text_pretrain import text_pretrain
     from motiongpt_lite.lm.tokenizer import load_text_tokenizer
@@ -134,10 +134,11 @@ def thesis_experiment(preset: Preset | str | None = None, *, text_steps: int, pr
     if not clips:
         raise ValueError(f"no labelled whole test motions in {data_dir}; the experiment scores on the embedded "
                          "dataset's labels (bash data_download.sh embedded).")
-    starts, skipped, histories = {"random init": preset.lm}, {}, {}
-    text = text_pretrain(preset, out_dir=root / "text_first" / "text", steps=text_steps, resume=resume,
-                         progress=progress)
-    starts["text first"] = replace(preset.lm, model=str(text.folder), tokenizer=str(text.folder))
+    scratch = replace(preset.lm, model=FROM_CONFIG, tokenizer="trained")  # base/paper name flan-t5: not here
+    starts, skipped, histories = {"random init": scratch}, {}, {}
+    text = text_pretrain(preset, cfg=scratch, out_dir=root / "text_first" / "text", steps=text_steps,
+                         resume=resume, progress=progress)
+    starts["text first"] = replace(scratch, model=str(text.folder), tokenizer=str(text.folder))
     histories["text first"] = {"text": text.history}
     if flan:
         model, source = load_pretrained_t5(flan)
@@ -148,7 +149,7 @@ def thesis_experiment(preset: Preset | str | None = None, *, text_steps: int, pr
         if model is None:
             skipped[flan.split("/")[-1]] = source
         else:
-            starts[flan.split("/")[-1]] = replace(preset.lm, model=flan, tokenizer=flan, d_model=model.config.d_model,
+            starts[flan.split("/")[-1]] = replace(scratch, model=flan, tokenizer=flan, d_model=model.config.d_model,
                                                   d_ff=model.config.d_ff, d_kv=model.config.d_kv,
                                                   num_layers=model.config.num_layers, num_heads=model.config.num_heads)
     scores = {}

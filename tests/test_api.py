@@ -386,6 +386,19 @@ def test_a_damaged_motion_vocab_file_is_named(gpt, tmp_path):
             MotionLM.load(folder)
 
 
+def test_saving_and_loading_a_model_prints_no_progress_bar_and_leaves_the_setting_alone(gpt, tmp_path, capfd):
+    from transformers.utils import logging as hf_logging
+
+    from motiongpt_lite.lm.model import MotionLM
+
+    assert hf_logging.is_progress_bar_enabled()
+    reloaded = MotionLM.load(gpt.lm.save(tmp_path / "lm"))
+    assert "Writing model shards" not in capfd.readouterr().err and hf_logging.is_progress_bar_enabled()
+    MotionLM.load(tmp_path / "lm")
+    assert "Loading weights" not in capfd.readouterr().err and hf_logging.is_progress_bar_enabled()
+    assert reloaded.model.state_dict().keys() == gpt.lm.model.state_dict().keys()
+
+
 @pytest.mark.parametrize("content", ["{not json", '{"motion_dim": 263}', '{"vq": {"no_such_knob": 1}, "motion_dim": 263}'])
 def test_a_damaged_vq_config_is_named(gpt, tmp_path, content):
     folder = gpt.save_pretrained(tmp_path / "model")

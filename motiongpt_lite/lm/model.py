@@ -22,6 +22,7 @@ output is not rescaled by ``d_model ** -0.5`` (``config.scale_decoder_outputs``)
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -74,8 +75,9 @@ def load_pretrained_t5(name_or_dir: str) -> tuple[T5ForConditionalGeneration | N
     quiet_untied_load_warning()
     local = Path(name_or_dir).is_dir()
     try:
-        return T5ForConditionalGeneration.from_pretrained(name_or_dir, local_files_only=True).eval(), \
-            f"pretrained weights from {'the folder' if local else 'the local cache'} {name_or_dir}"
+        with no_progress_bars():
+            model = T5ForConditionalGeneration.from_pretrained(name_or_dir, local_files_only=True).eval()
+        return model, f"pretrained weights from {'the folder' if local else 'the local cache'} {name_or_dir}"
     except OSError as error:
         if local:
             return None, f"the folder {name_or_dir} holds no loadable T5 ({type(error).__name__})"
@@ -177,6 +179,29 @@ class MotionSpanLogitsProcessor(LogitsProcessor):
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")  # written by save_pretrained of the tokenizer
 
 
+@contextmanager
+def no_progress_bars():
+    """Hide transformers' progress bars (a local one-shard load or save shows one per call) for the block."""
+    from transformers.utils import logging as hf_logging
+
+    shown = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if shown:
+            hf_logging.enable_progress_bar()
+
+
+def save_t5(model: T5ForConditionalGeneration, tokenizer, folder: str | Path) -> Path:
+    """Write a T5 and its tokenizer with ``save_pretrained``, readable as the umask says; returns the folder."""
+    folder = Path(folder)
+    with no_progress_bars():
+        model.save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+    follow_umask(folder)  # safetensors writes 0600
+    return folder
+
 @dataclass
 class MotionLM:
     """A T5 that speaks motion: model, tokenizer with the motion words, and their place in the vocabulary.
@@ -265,10 +290,7 @@ class MotionLM:
 
     def save(self, folder: str | Path) -> Path:
         """Write model, tokenizer and ``motion_vocab.json`` with ``save_pretrained``; returns the folder."""
-        folder = Path(folder)
-        self.model.save_pretrained(folder)
-        self.tokenizer.save_pretrained(folder)
-        follow_umask(folder)  # safetensors writes 0600
+        folder = save_t5(self.model, self.tokenizer, folder)
         (folder / MOTION_FILE).write_text(json.dumps({**asdict(self.vocab), "message": self.message,
                                                       "motion_tokenizer_sha256": self.motion_tokenizer_sha256}, indent=2))
         return folder
@@ -291,7 +313,8 @@ class MotionLM:
             raise FileNotFoundError(f"{folder} lacks the tokenizer file {missing[0]} that MotionLM.save writes beside "
                                     "the weights; restore it from where the model came from, or save the model again.")
         quiet_untied_load_warning()
-        model = T5ForConditionalGeneration.from_pretrained(folder).to(device).eval()
+        with no_progress_bars():
+            model = T5ForConditionalGeneration.from_pretrained(folder).to(device).eval()
         tokenizer = AutoTokenizer.from_pretrained(folder)
         vocab = MotionVocab.from_tokenizer(tokenizer, num_codes)
         return cls(model, tokenizer, vocab, f"loaded from {folder}", info.get("motion_tokenizer_sha256"))

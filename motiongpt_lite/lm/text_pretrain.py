@@ -23,10 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from motiongpt_lite.config import LMConfig, Preset, get_preset
-from motiongpt_lite.lm.model import FROM_CONFIG, load_text_model
+from motiongpt_lite.lm.model import FROM_CONFIG, load_text_model, save_t5
 from motiongpt_lite.lm.tasks import collate_examples, prompt_texts, seq2seq_step, span_corrupt
 from motiongpt_lite.lm.templates import FAMILIES, fill, pick
-from motiongpt_lite.runtime import follow_umask
 from motiongpt_lite.training import fit, make_accelerator
 
 __all__ = ["TEXT_TASKS", "TextCorpus", "TextPretrainRun", "text_pretrain"]
@@ -159,9 +158,7 @@ def text_pretrain(preset: Preset | str | None = None, *, out_dir: str | Path, st
                   desc=f"text pretrain {preset.name}")
     model = accelerator.unwrap_model(model).cpu().eval()
     if accelerator.is_main_process:
-        model.save_pretrained(folder / "model")
-        tokenizer.save_pretrained(folder / "model")
-        follow_umask(folder / "model")
+        save_t5(model, tokenizer, folder / "model")
         (folder / "history.json").write_text(json.dumps(history, indent=1))
     return TextPretrainRun(folder / "model", history,
                            f"{message} Then {cfg.steps} steps of text-only pretraining ({', '.join(TEXT_TASKS)}).")
