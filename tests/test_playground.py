@@ -240,3 +240,76 @@ def test_a_listed_clip_beyond_the_input_limit_is_refused(gpt):
     app = Playground(gpt, {"huge": np.zeros((10_000, 263), np.float32)})
     shown = app.caption("huge")
     assert shown.error and f"more than this model takes ({gpt.max_input_frames} frames)" in shown.message
+
+
+# ----------------------------------------------------------------------------- the exercises of notebook 08
+
+def _labels_half_right(gpt) -> list[dict]:
+    """Labels that the micro model's default motions for CAPTIONS pass for the first half and fail for the rest."""
+    from motiongpt_lite.eval.semantic import classify_action, measure_motion
+
+    seen = [classify_action(measure_motion(r.joints, gpt.fps)) for r in gpt.text_to_motion(CAPTIONS)]
+    return [{"segments": [{"action": a if i < len(seen) // 2 else ("kick" if a != "kick" else "jump")}]}
+            for i, a in enumerate(seen)]
+
+
+def test_exercise_8_1_accepts_the_rule_and_refuses_ones_that_miss_a_control_token(gpt):
+    from motiongpt_lite.exercises import check_exercise_8_1
+
+    def is_plain(text, tokenizer):
+        control = (set(tokenizer.all_special_ids) | set(tokenizer.get_added_vocab().values())) - {tokenizer.unk_token_id}
+        return not any(i in control for i in tokenizer(text, add_special_tokens=False).input_ids)
+
+    check_exercise_8_1(is_plain, gpt.lm.tokenizer)
+    for wrong in (lambda text, tok: True,  # trusts everything
+                  lambda text, tok: "<motion_id" not in text,  # forgets </s>, <pad>, <extra_id_0>
+                  lambda text, tok: not any(i in set(tok.all_special_ids) for i in tok(text, add_special_tokens=False).input_ids)):
+        with pytest.raises(AssertionError, match="is_plain"):  # the last counts <unk> and misses the motion words
+            check_exercise_8_1(wrong, gpt.lm.tokenizer)
+
+
+def test_exercise_8_2_measures_the_learners_phrasing_and_refuses_the_models_own(gpt):
+    from motiongpt_lite.eval.semantic import motion_checks
+    from motiongpt_lite.exercises import check_exercise_8_2
+    from motiongpt_lite.lm.templates import templates
+
+    labels = _labels_half_right(gpt)
+
+    def action_share(gpt, captions, labels, template):
+        results = gpt.text_to_motion(list(captions), template=template)
+        return float(np.mean([r.joints is not None and motion_checks(r.joints, lab, gpt.fps)["action"]
+                              for r, lab in zip(results, labels)]))
+
+    check_exercise_8_2(action_share, "Act this out: {caption}", gpt, CAPTIONS, labels)
+    with pytest.raises(AssertionError, match="checker measured"):
+        check_exercise_8_2(lambda *a: action_share(*a) + 0.25, "Act this out: {caption}", gpt, CAPTIONS, labels)
+    for template, words in ((templates("text_to_motion", "held_out")[0], "one of the model's own"),
+                            ("Act this out.", "holding {caption}")):
+        with pytest.raises(AssertionError, match=words):
+            check_exercise_8_2(action_share, template, gpt, CAPTIONS, labels)
+
+
+def test_exercise_8_3_measures_three_length_protocols(gpt):
+    from motiongpt_lite.eval.semantic import motion_checks
+    from motiongpt_lite.exercises import check_exercise_8_3
+    from motiongpt_lite.exercises.notebook_08 import _fit_length
+
+    labels, frames = _labels_half_right(gpt), [12, 20, 28, 32]
+    motion = np.arange(3 * 2 * 3, dtype=float).reshape(3, 2, 3)
+    assert np.array_equal(_fit_length(motion, 2), motion[:2])
+    assert np.array_equal(_fit_length(motion, 5)[3:], np.stack([motion[-1]] * 2))
+
+    def share(motions, labels):
+        return float(np.mean([j is not None and motion_checks(j, lab, gpt.fps)["action"] for j, lab in zip(motions, labels)]))
+
+    def length_protocols(gpt, captions, labels, frames):
+        given = [r.joints for r in gpt.text_to_motion(list(captions), length=list(frames))]
+        chosen = [r.joints for r in gpt.text_to_motion(list(captions))]
+        return {"length given": share(given, labels), "model chooses": share(chosen, labels),
+                "chosen, fit to the real length": share([_fit_length(j, n) for j, n in zip(chosen, frames)], labels)}
+
+    check_exercise_8_3(length_protocols, gpt, CAPTIONS, labels, frames)
+    with pytest.raises(AssertionError, match="keys"):
+        check_exercise_8_3(lambda *a: {"length given": 0.5}, gpt, CAPTIONS, labels, frames)
+    with pytest.raises(AssertionError, match="the checker"):
+        check_exercise_8_3(lambda *a: {k: v + 0.5 for k, v in length_protocols(*a).items()}, gpt, CAPTIONS, labels, frames)
