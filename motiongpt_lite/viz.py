@@ -385,14 +385,20 @@ def motion_player(clips: dict, skeleton: Skeleton = HUMANML3D) -> widgets.Widget
 
 
 def plot_curves(curves: dict[str, Sequence[float]], xlabel: str = "step", ylabel: str = "loss",
-                title: str | None = None, logy: bool = False) -> Figure:
-    """Line plot of named curves (losses, metrics) against their index."""
+                title: str | None = None, logy: bool = False, x: Sequence[float] | None = None) -> Figure:
+    """Line plot of named curves (losses, metrics) against ``x`` (e.g. a history's logged step numbers),
+    or against their index when ``x`` is None; every curve needs one value per ``x``."""
     if not curves:
         raise ValueError("plot_curves got no curves; pass a dict name -> list of values.")
+    wrong = [name for name, values in curves.items() if x is not None and len(values) != len(x)]
+    if wrong:
+        raise ValueError(f"curve {wrong[0]!r} has {len(curves[wrong[0]])} values for {len(x)} x values; pass "
+                         "one value per x (the rows of one history), or x=None to plot against the index.")
     fig = _figure(figsize=(6, 3.5), layout="constrained")
     ax = fig.add_subplot()
     for name, values in curves.items():
-        ax.plot(np.arange(len(values)), np.asarray(values, dtype=float), label=name)
+        ax.plot(np.arange(len(values)) if x is None else np.asarray(x, dtype=float), np.asarray(values, dtype=float),
+                label=name)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title, yscale="log" if logy else "linear")
     ax.grid(alpha=0.3)
     ax.legend()

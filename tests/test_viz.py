@@ -194,6 +194,10 @@ def test_plot_curves():
     assert ax.get_ylabel() == "loss" and ax.get_xlabel() == "step"
     with pytest.raises(ValueError):
         viz.plot_curves({})
+    logged = viz.plot_curves({"train": [3.0, 2.0, 1.0]}, x=[25, 50, 75])  # a history's step numbers
+    assert list(logged.axes[0].lines[0].get_xdata()) == [25, 50, 75]
+    with pytest.raises(ValueError, match="'val' has 2 values for 3 x values"):
+        viz.plot_curves({"train": [3.0, 2.0, 1.0], "val": [3.5, 2.5]}, x=[25, 50, 75])
 
 
 def test_kit_skeleton_draws():
