@@ -34,6 +34,7 @@ __all__ = ["animate", "to_html", "save_animation", "filmstrip", "plotly_animatio
            "motion_player", "plot_curves"]
 
 SIDE_COLORS = {"left": "#1f77b4", "right": "#d62728", "centre": "#4d4d4d"}  # hex: matplotlib and plotly both read it
+PLOTLY_COLOURS = ("#4d4d4d", "#ff7f0e", "#2ca02c", "#9467bd")  # one per clip when several share a 3D scene
 MPL_AXES = [2, 0, 1]  # data (x, y, z) -> matplotlib (z, x, y): matplotlib's vertical axis is its z
 CLIP_SIZE = 4.0  # inches per clip in 3D figures
 ANIM_DPI = 72  # keeps a 200-frame jshtml animation well under matplotlib's 20 MB embed limit
@@ -258,36 +259,54 @@ def filmstrip(joints, num_frames: int = 8, skeleton: Skeleton = HUMANML3D, view:
 
 
 def plotly_animation(joints, skeleton: Skeleton = HUMANML3D, title: str | None = None,
-                     fps: float | None = None) -> go.Figure:
+                     fps: float | None = None, names: Sequence[str] | None = None, spacing: float = 0.0) -> go.Figure:
     """Interactive 3D animation (Play/Pause and a frame slider), Y up, equal aspect, floor at y = 0.
 
+    Several clips share one scene and one slider, to be turned and compared (a clip that ends early holds
+    its last pose): each is drawn in its own colour and named in the legend; one clip is coloured by body
+    side (left blue, right red).
+
     Args:
-        joints: (T, J, 3) numpy array or torch tensor.
+        joints: one (T, J, 3) numpy array or torch tensor, or a list of them.
+        names: one legend name per clip (default "clip 1", "clip 2", ...).
+        spacing: metres along x between the clips (0 draws them on top of each other, e.g. a motion and
+            its reconstruction).
     Returns:
-        A plotly Figure with T frames and a slider of T steps.
+        A plotly Figure with max(T) frames and a slider of as many steps.
     """
-    joints = _as_clip(joints, skeleton)
-    fps = fps or skeleton.fps
-    (x0, x1), (y0, y1), (z0, z1) = limits = _box(joints.reshape(-1, 3))
+    clips = _as_clips(joints, skeleton)
+    names = list(names) if names is not None else [f"clip {k + 1}" for k in range(len(clips))]
+    if len(names) != len(clips):
+        raise ValueError(f"got {len(names)} names for {len(clips)} clips; pass one name per clip.")
+    clips = [clip + np.array([k * spacing, 0.0, 0.0]) for k, clip in enumerate(clips)]
+    num_frames, fps = max(len(clip) for clip in clips), fps or skeleton.fps
+    (x0, x1), (y0, y1), (z0, z1) = limits = _box(np.concatenate(clips).reshape(-1, 3))
     ratio = np.ptp(limits, axis=1) / np.ptp(limits, axis=1).max()  # (3,) equal scale on every axis
+    colours = [None] if len(clips) == 1 else [PLOTLY_COLOURS[k % len(PLOTLY_COLOURS)] for k in range(len(clips))]
     floor = go.Mesh3d(x=[x0, x1, x1, x0], y=[0, 0, 0, 0], z=[z0, z0, z1, z1], i=[0, 0], j=[1, 2], k=[2, 3],
                       color="lightgray", opacity=0.5, hoverinfo="skip", name="floor")
-    path = go.Scatter3d(x=joints[:, 0, 0], y=np.zeros(len(joints)), z=joints[:, 0, 2], mode="lines",
-                        line=dict(color="green", width=2), name="root path")
+    paths = [go.Scatter3d(x=clip[:, 0, 0], y=np.zeros(len(clip)), z=clip[:, 0, 2], mode="lines",
+                          line=dict(color=colour or "green", width=2), name=f"{name}: root path", showlegend=False)
+             for clip, name, colour in zip(clips, names, colours)]
 
     def bones(t: int) -> list[go.Scatter3d]:
-        return [go.Scatter3d(x=joints[t, list(c), 0], y=joints[t, list(c), 1], z=joints[t, list(c), 2],
-                             mode="lines+markers", line=dict(color=SIDE_COLORS[_side(c, skeleton)], width=6),
-                             marker=dict(size=2), name=_side(c, skeleton), showlegend=False)
-                for c in skeleton.kinematic_chains]
+        traces = []
+        for clip, name, colour in zip(clips, names, colours):
+            pose = clip[min(t, len(clip) - 1)]
+            traces += [go.Scatter3d(x=pose[list(c), 0], y=pose[list(c), 1], z=pose[list(c), 2], mode="lines+markers",
+                                    line=dict(color=colour or SIDE_COLORS[_side(c, skeleton)], width=6),
+                                    marker=dict(size=2), name=name if colour else _side(c, skeleton),
+                                    legendgroup=name, showlegend=bool(colour) and i == 0)
+                       for i, c in enumerate(skeleton.kinematic_chains)]
+        return traces
 
-    bone_ids = list(range(2, 2 + len(skeleton.kinematic_chains)))  # traces 0, 1 are the floor and the root path
-    frames = [go.Frame(data=bones(t), traces=bone_ids, name=str(t)) for t in range(len(joints))]
+    bone_ids = list(range(1 + len(paths), 1 + len(paths) + len(clips) * len(skeleton.kinematic_chains)))
+    frames = [go.Frame(data=bones(t), traces=bone_ids, name=str(t)) for t in range(num_frames)]
     still = {"frame": {"duration": 0, "redraw": True}, "mode": "immediate", "transition": {"duration": 0}}
     play = {"frame": {"duration": 1000 / fps, "redraw": True}, "fromcurrent": True, "transition": {"duration": 0}}
-    fig = go.Figure(data=[floor, path] + bones(0), frames=frames)
+    fig = go.Figure(data=[floor, *paths] + bones(0), frames=frames)
     fig.update_layout(
-        title=title, width=600, height=600, margin=dict(l=0, r=0, t=40, b=0),
+        title=title, width=600 if len(clips) == 1 else 800, height=600, margin=dict(l=0, r=0, t=40, b=0),
         scene=dict(xaxis=dict(range=[x0, x1], title="x (m)"), yaxis=dict(range=[y0, y1], title="y, up (m)"),
                    zaxis=dict(range=[z0, z1], title="z (m)"), aspectmode="manual",
                    aspectratio=dict(x=ratio[0], y=ratio[1], z=ratio[2]),
@@ -296,7 +315,7 @@ def plotly_animation(joints, skeleton: Skeleton = HUMANML3D, title: str | None =
             dict(label="Play", method="animate", args=[None, play]),
             dict(label="Pause", method="animate", args=[[None], still])])],
         sliders=[dict(x=0.2, len=0.75, y=0.05, currentvalue=dict(prefix="frame "), steps=[
-            dict(label=str(t), method="animate", args=[[str(t)], still]) for t in range(len(joints))])],
+            dict(label=str(t), method="animate", args=[[str(t)], still]) for t in range(num_frames)])],
     )
     return fig
 

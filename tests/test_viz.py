@@ -221,3 +221,17 @@ def test_real_reference_features_heatmap(reference_dir):
     features = np.load(reference_dir / "new_joint_vecs" / "000000.npy")
     ax = viz.feature_heatmap(features).axes[0]
     assert ax.images[0].get_array().shape == (263, len(features))
+
+
+def test_plotly_animation_compares_clips_in_one_scene():
+    walk, short = synthetic_clip(6), synthetic_clip(4)
+    fig = viz.plotly_animation([walk, short], names=["real", "generated"], spacing=1.5)
+    chains = len(HUMANML3D.kinematic_chains)
+    assert len(fig.frames) == 6 and len(fig.frames[0].data) == 2 * chains  # the longer clip sets the frames
+    legend = [t.name for t in fig.data if t.showlegend]
+    assert legend == ["real", "generated"]
+    held = fig.frames[5].data[chains]  # the short clip holds its last pose, moved 1.5 m along x
+    np.testing.assert_allclose(np.stack([held.x, held.y, held.z], axis=1),
+                               short[3, list(HUMANML3D.kinematic_chains[0])] + [1.5, 0, 0])
+    with pytest.raises(ValueError, match="2 names for 1 clips"):
+        viz.plotly_animation([walk], names=["a", "b"])
