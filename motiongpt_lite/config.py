@@ -31,8 +31,7 @@ class DataConfig:
     num_motions: int = 2000  # embedded set: motions generated before mirroring (mirroring doubles them)
     min_frames: int = 40  # reference filter: clips and caption crops shorter than this are skipped (HumanML3D: 40)
     max_frames: int = 196  # reference filter: clips longer are cropped to this (HumanML3D keeps < 200, uses 196)
-    window_frames: int = 64  # length of the random motion windows the VQ-VAE trains on
-    batch_size: int = 64  # clips or windows per training batch
+    window_frames: int = 64  # length of the random motion windows the VQ-VAE trains on (batch sizes: each stage's config)
 
 
 @dataclass(frozen=True)
@@ -278,16 +277,16 @@ EVAL_SMALL = EvalConfig(embed_dim=128, hidden=128, steps=400, batch_size=64, lr=
 
 PRESETS: dict[str, Preset] = {
     # CI and quick checks: every notebook in seconds.
-    "tiny": Preset(name="tiny", data=DataConfig(num_motions=160, batch_size=32), vq=VQ_TINY, lm=LM_TINY, instruct=INSTRUCT_TINY,
+    "tiny": Preset(name="tiny", data=DataConfig(num_motions=160), vq=VQ_TINY, lm=LM_TINY, instruct=INSTRUCT_TINY,
                    eval=EVAL_TINY),
     # The default: a 2-core CPU, about five minutes per notebook.
-    "small": Preset(name="small", data=DataConfig(num_motions=2000, batch_size=64), vq=VQ_SMALL, lm=LM_SMALL, instruct=INSTRUCT_SMALL,
+    "small": Preset(name="small", data=DataConfig(num_motions=2000), vq=VQ_SMALL, lm=LM_SMALL, instruct=INSTRUCT_SMALL,
                     eval=EVAL_SMALL),
     # One GPU: HumanML3D when present (else a large embedded set), flan-t5-base.
-    "base": Preset(name="base", data=DataConfig(dataset="humanml3d", num_motions=8000, batch_size=256), vq=VQ_BASE,
+    "base": Preset(name="base", data=DataConfig(dataset="humanml3d", num_motions=8000), vq=VQ_BASE,
                    lm=LM_BASE),
     # MotionGPT's own settings (HumanML3D, 64-frame windows, batch 256 for the tokenizer).
-    "paper": Preset(name="paper", data=DataConfig(dataset="humanml3d", num_motions=8000, batch_size=256)),
+    "paper": Preset(name="paper", data=DataConfig(dataset="humanml3d", num_motions=8000)),
 }
 
 
