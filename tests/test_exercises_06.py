@@ -39,7 +39,9 @@ def inbetween(first_gap=0, masks=None, mask_id=K + 2, markers=True, target_marke
         words = "".join(map(word, codes[:first])) + word(mask_id) * (masked if masks is None else masks(masked))
         words += "".join(map(word, codes[first + masked + first_gap:]))
         middle = "".join(map(word, codes[first:first + masked]))
-        wrap = (lambda text: word(K) + text + word(K + 1))
+
+        def wrap(text):
+            return word(K) + text + word(K + 1)
         return (wrap(words) if markers else words), (wrap(middle) if target_markers else middle)
     return inbetween_example
 

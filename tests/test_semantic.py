@@ -65,7 +65,7 @@ def test_checks_survive_jitter(tiny):
 def test_every_action_is_recognised(tiny):
     """The classifier alone names the right action for every single-action clip of the tiny set."""
     _, joints, labels, _ = tiny
-    single = [(j, l["segments"][0]["action"]) for j, l in zip(joints, labels) if len(l["segments"]) == 1]
+    single = [(j, lab["segments"][0]["action"]) for j, lab in zip(joints, labels) if len(lab["segments"]) == 1]
     predicted = [classify_action(measure_motion(j)) for j, _ in single]
     wrong = [(want, got) for (_, want), got in zip(single, predicted) if want != got]
     assert len({want for _, want in single}) == 15
@@ -85,8 +85,8 @@ def test_shuffled_labels_fail(tiny):
 def test_swapped_sides_fail(tiny):
     """Same motions, labels with left and right swapped: every left/right side check flips."""
     _, joints, labels, _ = tiny
-    sided = [(j, l) for j, l in zip(joints, labels) if _has_sided_segment(l)]
-    report = semantic_accuracy([j for j, _ in sided], [mirror_labels(l) for _, l in sided])
+    sided = [(j, lab) for j, lab in zip(joints, labels) if _has_sided_segment(lab)]
+    report = semantic_accuracy([j for j, _ in sided], [mirror_labels(lab) for _, lab in sided])
     assert len(sided) > 50
     assert report.overall["side"] < 0.05
     assert report.overall["action"] >= GROUND_TRUTH_MIN  # the action itself is still right
@@ -95,20 +95,20 @@ def test_swapped_sides_fail(tiny):
 def test_mirrored_motions_fail_original_labels(tiny):
     """A mirrored motion against the original's labels: sides flip, and so do turns, circles and sideways walks."""
     _, joints, labels, _ = tiny
-    originals = [(j, l) for j, l in zip(joints, labels) if l["mirror_of"] is None]
-    mirrored = semantic_accuracy([mirror_joints(j) for j, _ in originals], [l for _, l in originals])
-    flips = [(j, l) for j, l in originals if _has_sided_segment(l)]
-    assert semantic_accuracy([mirror_joints(j) for j, _ in flips], [l for _, l in flips]).overall["side"] < 0.05
+    originals = [(j, lab) for j, lab in zip(joints, labels) if lab["mirror_of"] is None]
+    mirrored = semantic_accuracy([mirror_joints(j) for j, _ in originals], [lab for _, lab in originals])
+    flips = [(j, lab) for j, lab in originals if _has_sided_segment(lab)]
+    assert semantic_accuracy([mirror_joints(j) for j, _ in flips], [lab for _, lab in flips]).overall["side"] < 0.05
     for action in ("turn", "circle"):
         assert mirrored.per_action[action]["direction"] < 0.05, action
     # ... while the mirrored labels describe the mirrored motions again
-    again = semantic_accuracy([mirror_joints(j) for j, _ in originals], [mirror_labels(l) for _, l in originals])
+    again = semantic_accuracy([mirror_joints(j) for j, _ in originals], [mirror_labels(lab) for _, lab in originals])
     assert again.overall["all"] >= GROUND_TRUTH_MIN
 
 
 def test_side_check_on_one_clip_flips_with_mirroring(tiny):
     _, joints, labels, _ = tiny
-    k = next(k for k, l in enumerate(labels) if l["segments"][0]["action"] == "kick" and len(l["segments"]) == 1)
+    k = next(k for k, lab in enumerate(labels) if lab["segments"][0]["action"] == "kick" and len(lab["segments"]) == 1)
     assert motion_checks(joints[k], labels[k]) == {"action": True, "side": True}
     assert motion_checks(mirror_joints(joints[k]), labels[k]) == {"action": True, "side": False}
 
@@ -117,9 +117,9 @@ def test_wrong_count_and_speed_fail(tiny):
     _, joints, labels, _ = tiny
     changes = (("count", lambda s: s["count"] + 1), ("speed", lambda s: "fast" if s["speed"] == "slow" else "slow"))
     for attribute, change in changes:
-        pairs = [(j, l) for j, l in zip(joints, labels)
-                 if len(l["segments"]) == 1 and l["segments"][0].get(attribute) is not None]
-        changed = [{**l, "segments": [{**l["segments"][0], attribute: change(l["segments"][0])}]} for _, l in pairs]
+        pairs = [(j, lab) for j, lab in zip(joints, labels)
+                 if len(lab["segments"]) == 1 and lab["segments"][0].get(attribute) is not None]
+        changed = [{**lab, "segments": [{**lab["segments"][0], attribute: change(lab["segments"][0])}]} for _, lab in pairs]
         assert semantic_accuracy([j for j, _ in pairs], changed).overall[attribute] < 0.05, attribute
 
 
@@ -127,7 +127,7 @@ def test_wrong_count_and_speed_fail(tiny):
 
 def test_dataset_captions_pass(tiny):
     _, _, labels, captions = tiny
-    flat_labels = [l for l, caps in zip(labels, captions) for _ in caps]
+    flat_labels = [lab for lab, caps in zip(labels, captions) for _ in caps]
     report = caption_accuracy([c for caps in captions for c in caps], flat_labels)
     print("\n" + report.table())
     assert report.counts["overall"] == 960
@@ -136,8 +136,8 @@ def test_dataset_captions_pass(tiny):
 
 def test_captions_with_swapped_sides_fail(tiny):
     _, _, labels, captions = tiny
-    pairs = [(mirror_caption(c), l) for l, caps in zip(labels, captions) if _has_sided_segment(l) for c in caps]
-    report = caption_accuracy([c for c, _ in pairs], [l for _, l in pairs])
+    pairs = [(mirror_caption(c), lab) for lab, caps in zip(labels, captions) if _has_sided_segment(lab) for c in caps]
+    report = caption_accuracy([c for c, _ in pairs], [lab for _, lab in pairs])
     assert report.overall["side"] == 0.0  # sides are compared in order: "right, then left" is not "left, then right"
     assert report.overall["action"] == 1.0
 
@@ -194,8 +194,8 @@ def test_real_humanml3d_left_kick(reference_dir):
 def test_two_action_labels_at_another_frame_rate(tiny):
     """Two-action motions resampled to 10 fps still pass: segments are found by their share of the motion, not by frame."""
     _, joints, labels, _ = tiny
-    pairs = [(j[::2], l) for j, l in zip(joints, labels) if len(l["segments"]) == 2]
-    passed = [all(motion_checks(j, l, fps=10.0).values()) for j, l in pairs]
+    pairs = [(j[::2], lab) for j, lab in zip(joints, labels) if len(lab["segments"]) == 2]
+    passed = [all(motion_checks(j, lab, fps=10.0).values()) for j, lab in pairs]
     assert len(pairs) == 76 and np.mean(passed) >= 0.9  # measured: 74 of 76
 
 

@@ -12,7 +12,7 @@ import torch
 from motiongpt_lite.config import get_preset
 from motiongpt_lite.lm.model import load_text_model
 from motiongpt_lite.lm.tasks import prompt_texts
-from motiongpt_lite.lm.templates import FAMILIES, templates
+from motiongpt_lite.lm.templates import FAMILIES
 from motiongpt_lite.lm.text_pretrain import TEXT_TASKS, TextCorpus, _sentence, text_pretrain
 
 TINY = get_preset("tiny")

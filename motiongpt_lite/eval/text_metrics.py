@@ -121,7 +121,7 @@ def rouge_l(hypotheses: Sequence[str], references: References, beta: float = 1.2
     for hyp, refs in _corpus(hypotheses, references):
         lcs = [lcs_length(hyp, ref) for ref in refs]
         precision = max(lcs) / len(hyp) if hyp else 0.0
-        recall = max((l / len(ref) for l, ref in zip(lcs, refs) if ref), default=0.0)
+        recall = max((common / len(ref) for common, ref in zip(lcs, refs) if ref), default=0.0)
         f = (1 + beta ** 2) * precision * recall / (recall + beta ** 2 * precision) if precision and recall else 0.0
         scores.append(f)
     return sum(scores) / len(scores)

@@ -7,7 +7,7 @@ answer matches, and otherwise raises ``AssertionError`` with a hint that says wh
 the answer itself. ``run_check`` turns an exercise that is not done yet into a one-line message.
 One module per group of notebooks; everything is re-exported here.
 """
-from motiongpt_lite.exercises.common import NOT_DONE, correct, run_check
+from motiongpt_lite.exercises.common import NOT_DONE as NOT_DONE, correct as correct, run_check as run_check
 from motiongpt_lite.exercises.notebooks_00_03 import *  # noqa: F401,F403
 from motiongpt_lite.exercises.notebook_03b import *  # noqa: F401,F403
 from motiongpt_lite.exercises.notebooks_04_05 import *  # noqa: F401,F403
