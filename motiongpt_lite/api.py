@@ -308,7 +308,9 @@ class MotionGPT:
                                     "MotionGPT.save_pretrained or load a preset's run with MotionGPT.from_preset.")
         try:
             info = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
-            [info[k] for k in ("fps", "max_frames", "max_caption_tokens")]  # every setting the loader reads is there
+            missing = [k for k in ("fps", "max_frames", "max_caption_tokens") if k not in info]  # what the loader reads
+            if missing:
+                raise KeyError(missing[0])
         except (ValueError, KeyError, TypeError) as error:
             raise ValueError(f"{folder / CONFIG_FILE} is damaged ({type(error).__name__}: {error}); save the model "
                              "again with MotionGPT.save_pretrained.") from None

@@ -399,6 +399,14 @@ def test_saving_and_loading_a_model_prints_no_progress_bar_and_leaves_the_settin
     assert reloaded.model.state_dict().keys() == gpt.lm.model.state_dict().keys()
 
 
+@pytest.mark.parametrize("content", ["{not json", "[]", "7", '{"fps": 20.0, "max_frames": 32}'])
+def test_a_damaged_model_config_is_named(gpt, tmp_path, content):
+    folder = gpt.save_pretrained(tmp_path / "model")
+    (folder / "motiongpt.json").write_text(content)
+    with pytest.raises(ValueError, match="motiongpt.json is damaged"):
+        MotionGPT.from_pretrained(folder)
+
+
 @pytest.mark.parametrize("content", ["{not json", '{"motion_dim": 263}', '{"vq": {"no_such_knob": 1}, "motion_dim": 263}'])
 def test_a_damaged_vq_config_is_named(gpt, tmp_path, content):
     folder = gpt.save_pretrained(tmp_path / "model")
