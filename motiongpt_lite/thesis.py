@@ -142,10 +142,11 @@ def thesis_experiment(preset: Preset | str | None = None, *, text_steps: int, pr
     histories["text first"] = {"text": text.history}
     if flan:
         model, source = load_pretrained_t5(flan)
-        try:
-            load_text_tokenizer(flan) if model is not None else None
-        except ValueError as error:  # weights without their tokenizer are of no use
-            model, source = None, str(error)
+        if model is not None:
+            try:
+                load_text_tokenizer(flan)
+            except ValueError as error:  # weights without their tokenizer are of no use
+                model, source = None, str(error)
         if model is None:
             skipped[flan.split("/")[-1]] = source
         else:

@@ -30,7 +30,7 @@ from motiongpt_lite.lm.tasks import (PROMPTS, TASKS, MotionText, PretrainDataset
 from motiongpt_lite.checkpoints import weights_sha256
 from motiongpt_lite.training import fit, make_accelerator
 
-__all__ = ["PretrainRun", "lm_pretrain_dir", "load_motion_texts", "pretrain_step", "pretrain",
+__all__ = ["PretrainRun", "lm_pretrain_dir", "load_motion_texts", "tokenizer_texts", "pretrain_step", "pretrain",
            "text_to_motion_report"]
 
 
@@ -152,9 +152,8 @@ def pretrain(preset: Preset | str | None = None, *, cfg: LMConfig | None = None,
     spec = spec_of(data_dir)
     frames_per_token = preset.vq.frames_per_token
     items, _ = load_motion_texts(data_dir, tokens_dir, "train", frames_per_token, spec)
-    captions = sorted({c for item in items for c in item.captions})
     folder = Path(out_dir) if out_dir else lm_pretrain_dir(preset)
-    lm = MotionLM.build(cfg, preset.vq.num_codes, captions + prompt_texts(), seed=preset.seed)
+    lm = MotionLM.build(cfg, preset.vq.num_codes, tokenizer_texts(items), seed=preset.seed)
     largest = max(int(item.code_idx.max()) for item in items)
     if largest >= preset.vq.num_codes:
         raise ValueError(f"tokens in {tokens_dir} reach code {largest} but the preset's codebook has "
@@ -177,6 +176,11 @@ def pretrain(preset: Preset | str | None = None, *, cfg: LMConfig | None = None,
         lm.save(folder / "model")
         (folder / "history.json").write_text(json.dumps(history, indent=1))
     return PretrainRun(lm, history, folder if save else None)
+
+
+def tokenizer_texts(items: list[MotionText]) -> list[str]:
+    """What the offline text tokenizer is trained on: every caption of ``items`` (sorted, once) and the prompts."""
+    return sorted({c for item in items for c in item.captions}) + prompt_texts()
 
 
 def text_to_motion_report(lm: MotionLM, captions: list[str], max_codes: int, constrained: bool = False,

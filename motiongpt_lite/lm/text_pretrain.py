@@ -24,7 +24,7 @@ import numpy as np
 
 from motiongpt_lite.config import LMConfig, Preset, get_preset
 from motiongpt_lite.lm.model import FROM_CONFIG, load_text_model, save_t5
-from motiongpt_lite.lm.tasks import collate_examples, prompt_texts, seq2seq_step, span_corrupt
+from motiongpt_lite.lm.tasks import collate_examples, seq2seq_step, span_corrupt
 from motiongpt_lite.lm.templates import FAMILIES, fill, pick
 from motiongpt_lite.training import fit, make_accelerator
 
@@ -131,7 +131,7 @@ def text_pretrain(preset: Preset | str | None = None, *, out_dir: str | Path, st
         ValueError: ``cfg.model`` names pretrained weights (they have read their text already).
     """
     from motiongpt_lite.data.registry import dataset_dir, spec_of
-    from motiongpt_lite.lm.pretrain import load_motion_texts
+    from motiongpt_lite.lm.pretrain import load_motion_texts, tokenizer_texts
     from motiongpt_lite.vq.train import vq_dir
 
     preset = preset if isinstance(preset, Preset) else get_preset(preset)
@@ -142,8 +142,7 @@ def text_pretrain(preset: Preset | str | None = None, *, out_dir: str | Path, st
     data_dir = Path(data_dir) if data_dir else dataset_dir(preset)
     tokens_dir = Path(tokens_dir) if tokens_dir else vq_dir(preset) / "tokens"
     items, _ = load_motion_texts(data_dir, tokens_dir, "train", preset.vq.frames_per_token, spec_of(data_dir))
-    captions = sorted({c for item in items for c in item.captions})
-    model, tokenizer, message = load_text_model(cfg, captions + prompt_texts(), seed=preset.seed)
+    model, tokenizer, message = load_text_model(cfg, tokenizer_texts(items), seed=preset.seed)
     corpus = TextCorpus([item.captions for item in items], tokenizer, cfg, paraphrase_rate, seed=preset.seed)
     folder = Path(out_dir)
     accelerator = make_accelerator(cfg.mixed_precision, preset.device)
