@@ -43,16 +43,14 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
-from transformers import LogitsProcessorList
 
 from motiongpt_lite.config import Preset, get_preset
 from motiongpt_lite.data.features import features_to_joints
-from motiongpt_lite.lm.instruct import masked_motion_text
-from motiongpt_lite.lm.model import MotionLM, MotionSpanLogitsProcessor
+from motiongpt_lite.lm.model import MotionLM
 from motiongpt_lite.lm.parse import ParsedOutput, parse_ids
 from motiongpt_lite.lm.templates import fill, placeholders, templates
 from motiongpt_lite.lm.tokenizer import check_plain_text
-from motiongpt_lite.checkpoints import save_checkpoint, weights_sha256
+from motiongpt_lite.checkpoints import weights_sha256
 from motiongpt_lite.vq.tokenize import MotionTokenizer, num_tokens
 
 __all__ = ["MotionResult", "MotionGPT", "TEXT_TO_MOTION_DECODING"]
@@ -281,7 +279,6 @@ class MotionGPT:
             staging.mkdir()
             self.lm.save(staging / "lm")
             self.motion_tokenizer.save(staging / "vq")
-            save_checkpoint(staging / "vq" / "checkpoint.safetensors", self.motion_tokenizer.vq)
             (staging / CONFIG_FILE).write_text(json.dumps(
                 {"format": FORMAT, "fps": self.fps, "max_frames": self.max_frames,
                  "max_caption_tokens": self.max_caption_tokens, "frames_per_token": self.frames_per_token,
@@ -431,28 +428,18 @@ class MotionGPT:
             B parsed outputs.
         """
         _check_decoding(num_beams, top_k, temperature, max_new_tokens)
-        v, eos = self.lm.vocab, self.lm.tokenizer.eos_token_id
         min_codes = min_codes or [1] * len(prompts)
         max_codes = max_codes or [self.max_codes] * len(prompts)
         if seed is not None:
-            torch.manual_seed(seed)
-        sampling = {"top_k": top_k, "temperature": temperature} if do_sample else {}
+            torch.manual_seed(seed)  # once: the batches below draw one stream
         parsed = []
         for start in range(0, len(prompts), self.batch_size):
             chunk = slice(start, start + self.batch_size)
             lo, hi = min(min_codes[chunk]), max(max_codes[chunk])  # one processor per call: group equal lengths
-            if mode == "text":
-                extra = {"suppress_tokens": list(range(v.offset, v.end)),
-                         "max_new_tokens": max_new_tokens or self.max_caption_tokens}
-            else:
-                processor = MotionSpanLogitsProcessor(v, eos, motion_only=mode == "motion", min_codes=lo, max_codes=hi)
-                extra = {"logits_processor": LogitsProcessorList([processor]),
-                         "max_new_tokens": max_new_tokens or hi + 3 + (self.max_caption_tokens if mode == "free" else 0)}
-            batch = self.lm.encode(prompts[chunk])
-            with torch.no_grad():
-                out = self.lm.model.generate(**batch, do_sample=do_sample, num_beams=num_beams, **sampling,
-                                             **extra)  # (b, 1 + new)
-            parsed += [parse_ids(row[1:], v, self.lm.tokenizer) for row in out]
+            needed = {"text": self.max_caption_tokens, "motion": hi + 3, "free": hi + 3 + self.max_caption_tokens}[mode]
+            rows = self.lm.generate(prompts[chunk], max_new_tokens or needed, mode, min_codes=lo, max_codes=hi,
+                                    do_sample=do_sample, num_beams=num_beams, top_k=top_k, temperature=temperature)
+            parsed += [parse_ids(row, self.lm.vocab, self.lm.tokenizer) for row in rows]
         return parsed
 
     def _run_motion(self, prompts: list[str], lengths: list[int | None], decoding: dict) -> list[ParsedOutput]:
@@ -599,7 +586,7 @@ class MotionGPT:
         results = []
         for first, last, n in zip(starts, ends, lengths):
             before, after, masked = self._codes(first), self._codes(last), num_tokens(n, self.frames_per_token)
-            prompt = self._fit(fill(templates("inbetween")[0], motion=masked_motion_text(before, masked, after, self.lm.vocab)),
+            prompt = self._fit(fill(templates("inbetween")[0], motion=self.lm.vocab.masked_to_text(before, masked, after)),
                                "the start, the masked middle and the end")
             parsed = self._generate([prompt], "motion", [masked], [masked], **decoding)[0]
             results.append(self._result(prompt, parsed, before=before, after=after))

@@ -22,7 +22,6 @@ from motiongpt_lite.data.normalization import Normalizer
 from motiongpt_lite.lm.instruct import instruct
 from motiongpt_lite.lm.pretrain import pretrain
 from motiongpt_lite.lm.templates import fill, templates
-from motiongpt_lite.checkpoints import save_checkpoint
 from motiongpt_lite.vq.model import VQVAE
 from motiongpt_lite.vq.tokenize import MotionTokenizer
 
@@ -353,8 +352,7 @@ def test_another_runs_motion_tokenizer_is_refused(gpt, tmp_path):
         other = VQVAE(gpt.motion_tokenizer.vq.cfg)  # same architecture and codebook size, other weights
         with pytest.raises(ValueError, match="is not the motion tokenizer the language model was trained with"):
             MotionGPT(gpt.lm, MotionTokenizer(other.eval(), gpt.motion_tokenizer.normalizer))
-        MotionTokenizer(other.eval(), gpt.motion_tokenizer.normalizer).save(folder / "vq")
-        save_checkpoint(folder / "vq" / "checkpoint.safetensors", other)
+        MotionTokenizer(other.eval(), gpt.motion_tokenizer.normalizer).save(folder / "vq")  # weights included
         info = json.loads((folder / "motiongpt.json").read_text())
         info.pop("sha256")  # even without the file manifest, the pairing is checked
         (folder / "motiongpt.json").write_text(json.dumps(info))

@@ -11,8 +11,7 @@ import pytest
 import torch
 
 from lm_fake_data import NUM_CODES, fake_preset, make_fake_dataset
-from motiongpt_lite.lm.instruct import (InstructDataset, family_weights, instruct, make_instruction,
-                                        masked_motion_text)
+from motiongpt_lite.lm.instruct import InstructDataset, family_weights, instruct, make_instruction
 from motiongpt_lite.lm.model import MotionLM
 from motiongpt_lite.lm.parse import parse_text
 from motiongpt_lite.lm.pretrain import load_motion_texts, pretrain
@@ -83,7 +82,7 @@ def test_families_fall_back_when_the_motion_cannot_carry_them():
     assert make_instruction("predict", dataclasses.replace(short, code_idx=np.array([3])), VOCAB, cfg, rng)[0] == \
         "text_to_motion"
     assert make_instruction("paraphrase", short, VOCAB, cfg, rng)[0] == "motion_to_text"
-    assert masked_motion_text([1], 2, [3], VOCAB) == \
+    assert VOCAB.masked_to_text([1], 2, [3]) == \
         "<motion_id_16><motion_id_1><motion_id_18><motion_id_18><motion_id_3><motion_id_17>"
 
 

@@ -71,12 +71,16 @@ def test_processor_rules():
 
 def test_constrained_generation_of_an_untrained_model_is_always_well_formed(lm):
     prompts = ["Generate motion: " + c for c in CAPTIONS[:4]]
-    outputs = lm.generate(prompts, max_new_tokens=12, motion_only=True, max_codes=8, do_sample=True, top_k=0, seed=0)
+    outputs = lm.generate(prompts, max_new_tokens=12, mode="motion", max_codes=8, do_sample=True, top_k=0, seed=0)
     parsed = [parse_ids(o, lm.vocab, lm.tokenizer) for o in outputs]
     assert all(p.well_formed_motion and 1 <= len(p.code_idx) <= 8 for p in parsed), parsed
     spans = lm.generate(prompts, max_new_tokens=25, do_sample=True, seed=1)  # free text, but spans hold codes only
     for out in spans:
         assert not {"stray_text", "mask_in_motion"} & set(parse_ids(out, lm.vocab, lm.tokenizer).flags)
+    captions = lm.generate(prompts, max_new_tokens=25, mode="text", do_sample=True, seed=1)  # no motion word at all
+    assert not any(lm.vocab.offset <= i < lm.vocab.end for out in captions for i in out)
+    with pytest.raises(ValueError, match="mode='motions' is not a generation mode"):
+        lm.generate(prompts, max_new_tokens=5, mode="motions")
 
 
 def test_save_and_load_round_trip(lm, tmp_path):

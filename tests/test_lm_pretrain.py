@@ -194,7 +194,6 @@ def test_pretraining_records_which_motion_tokenizer_made_its_tokens(data, tmp_pa
 
     from motiongpt_lite.api import MotionGPT
     from motiongpt_lite.data.normalization import Normalizer
-    from motiongpt_lite.checkpoints import save_checkpoint
     from motiongpt_lite.vq.model import VQVAE
     from motiongpt_lite.vq.tokenize import MotionTokenizer
 
@@ -203,8 +202,7 @@ def test_pretraining_records_which_motion_tokenizer_made_its_tokens(data, tmp_pa
     torch.manual_seed(0)
     vq = VQVAE(dataclasses.replace(preset.vq, width=32, depth=1, code_dim=16)).eval()
     tokenizer = MotionTokenizer(vq, Normalizer(np.zeros(263, np.float32), np.ones(263, np.float32)))
-    tokenizer.save(vq_folder)
-    save_checkpoint(vq_folder / "checkpoint.safetensors", vq)
+    tokenizer.save(vq_folder)  # config, statistics and weights
     shutil.copytree(data / "tokens", vq_folder / "tokens")
     run = pretrain(preset, data_dir=data, tokens_dir=vq_folder / "tokens", out_dir=tmp_path / "pre", progress=False)
     loaded = MotionLM.load(tmp_path / "pre" / "model")

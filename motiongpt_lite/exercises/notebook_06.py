@@ -36,16 +36,15 @@ def check_exercise_6_1(inbetween_example: Callable, code_idx, vocab) -> None:
     """Exercise 6.1: ``inbetween_example(codes, first, masked, vocab)`` -> ``(prompt_motion, target)``, the two
     motion texts of an in-betweening example written by hand: the motion of the prompt keeps ``codes[:first]``
     and ``codes[first + masked:]`` with one ``<mask>`` word per missing code between them, the target is the
-    missing middle; both are wrapped in start and end markers. Compared with ``masked_motion_text`` and
+    missing middle; both are wrapped in start and end markers. Compared with ``MotionVocab.masked_to_text`` and
     ``vocab.codes_to_text`` (what ``make_instruction`` builds) on the learner's motion and on every cut of
     a short one."""
-    from motiongpt_lite.lm.instruct import masked_motion_text
     from motiongpt_lite.lm.vocab import motion_token
 
     codes = [int(c) for c in code_idx]
     som, eom, mask = (motion_token(vocab.num_codes + k) for k in range(3))
     for case, first, masked in _inbetween_cases(codes, vocab.num_codes):
-        want_prompt = masked_motion_text(case[:first], masked, case[first + masked:], vocab)
+        want_prompt = vocab.masked_to_text(case[:first], masked, case[first + masked:])
         want_target = vocab.codes_to_text(case[first:first + masked])
         got = inbetween_example(list(case), first, masked, vocab)
         assert isinstance(got, tuple) and len(got) == 2 and all(isinstance(g, str) for g in got), (

@@ -35,10 +35,10 @@ from motiongpt_lite.data.dataset import content_fingerprint, dataset_fingerprint
 from motiongpt_lite.lm.model import MotionLM
 from motiongpt_lite.lm.tasks import ComposedItems, MotionText, collate_examples, seq2seq_step
 from motiongpt_lite.lm.templates import FAMILIES, fill, pick
-from motiongpt_lite.lm.vocab import MotionVocab, motion_token
+from motiongpt_lite.lm.vocab import MotionVocab
 from motiongpt_lite.training import fit, make_accelerator
 
-__all__ = ["InstructRun", "lm_instruct_dir", "family_weights", "masked_motion_text", "make_instruction",
+__all__ = ["InstructRun", "lm_instruct_dir", "family_weights", "make_instruction",
            "InstructDataset", "instruct_step", "instruct"]
 
 
@@ -69,13 +69,6 @@ def family_weights(cfg: InstructConfig) -> np.ndarray:
         raise ValueError(f"task ratios {dict(zip(FAMILIES, weights.tolist()))} must be non-negative and not all "
                          "zero; fix the mix_* fields of the preset's InstructConfig.")
     return weights / weights.sum()
-
-
-def masked_motion_text(start: list[int], num_masked: int, end: list[int], vocab: MotionVocab) -> str:
-    """The in-betweening prompt motion: ``<som> start <mask> x num_masked end <eom>`` as motion words."""
-    words = [vocab.codes_to_text(start, markers=False), motion_token(vocab.num_codes + 2) * num_masked,
-             vocab.codes_to_text(end, markers=False)]
-    return motion_token(vocab.num_codes) + "".join(words) + motion_token(vocab.num_codes + 1)
 
 
 def _share(bounds: tuple[float, float], total: int, low: int, high: int, rng: np.random.Generator) -> int:
@@ -121,7 +114,7 @@ def make_instruction(family: str, item: MotionText, vocab: MotionVocab, cfg: Ins
     if family == "inbetween":
         masked = _share(cfg.inbetween_masked, len(codes), 1, len(codes) - 2, rng)
         first = int(rng.integers(1, len(codes) - masked))  # codes kept before the gap, at least one on each side
-        motion = masked_motion_text(codes[:first], masked, codes[first + masked:], vocab)
+        motion = vocab.masked_to_text(codes[:first], masked, codes[first + masked:])
         return family, fill(template, fps, motion=motion), vocab.codes_to_text(codes[first:first + masked])
     raise ValueError(f"unknown task family {family!r}; choose one of {', '.join(FAMILIES)}.")
 

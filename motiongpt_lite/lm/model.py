@@ -37,7 +37,8 @@ from motiongpt_lite.lm.tokenizer import TRAINED, add_motion_tokens, load_text_to
 from motiongpt_lite.lm.vocab import MotionVocab
 from motiongpt_lite.runtime import follow_umask, hub_offline
 
-__all__ = ["FROM_CONFIG", "t5_config", "build_t5", "load_pretrained_t5", "load_text_model", "MotionSpanLogitsProcessor", "MotionLM"]
+__all__ = ["FROM_CONFIG", "t5_config", "build_t5", "load_pretrained_t5", "load_text_model", "MotionSpanLogitsProcessor",
+           "GENERATION_MODES", "MotionLM"]
 
 FROM_CONFIG = "config"  # the preset value asking for a T5 built from its architecture fields
 MOTION_FILE = "motion_vocab.json"  # written by MotionLM.save next to the model and tokenizer
@@ -176,6 +177,7 @@ class MotionSpanLogitsProcessor(LogitsProcessor):
         return scores.masked_fill(~allowed, float("-inf"))
 
 
+GENERATION_MODES = ("motion", "free", "text", "unconstrained")  # what MotionLM.generate may emit
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")  # written by save_pretrained of the tokenizer
 
 
@@ -253,18 +255,21 @@ class MotionLM:
         return batch.to(self.model.device)
 
     @torch.no_grad()
-    def generate(self, prompts: Sequence[str], max_new_tokens: int, constrained: bool = True,
-                 motion_only: bool = False, max_codes: int | None = None, do_sample: bool = False,
-                 num_beams: int = 1, top_k: int = 0, temperature: float = 1.0, max_len: int | None = None,
-                 seed: int | None = None) -> list[list[int]]:
+    def generate(self, prompts: Sequence[str], max_new_tokens: int, mode: str = "free", min_codes: int = 1,
+                 max_codes: int | None = None, do_sample: bool = False, num_beams: int = 1, top_k: int = 0,
+                 temperature: float = 1.0, max_len: int | None = None, seed: int | None = None) -> list[list[int]]:
         """Generate from prompts; returns the new token ids (decoder start token removed) of each prompt.
+
+        The one generation path of the package: the API's tasks, the stage reports and the notebooks call it.
 
         Args:
             prompts: B prompt strings.
             max_new_tokens: most tokens generated (a motion of N codes needs N + 3: markers and eos).
-            constrained: apply :class:`MotionSpanLogitsProcessor`.
-            motion_only: with ``constrained``, the output must be exactly one motion span.
-            max_codes: most codes in a span (constrained decoding only).
+            mode: what the output may hold, one of :data:`GENERATION_MODES`: ``"motion"`` exactly one motion span
+                (text-to-motion, prediction, in-betweening), ``"free"`` text with codes only inside spans (chat),
+                ``"text"`` no motion word at all (captions), ``"unconstrained"`` whatever the model says.
+                ``"motion"`` and ``"free"`` decode through :class:`MotionSpanLogitsProcessor`.
+            min_codes, max_codes: fewest / most codes in a span (``"motion"`` and ``"free"``; None: no limit).
             do_sample, num_beams, top_k, temperature: decoding strategy (greedy by default).
             max_len: truncate prompts to this many tokens.
             seed: seeds sampling.
@@ -272,16 +277,20 @@ class MotionLM:
             B lists of ids, each ending at (and including) eos when one was generated; parse them
             with :func:`motiongpt_lite.lm.parse.parse_ids`.
         """
+        if mode not in GENERATION_MODES:
+            raise ValueError(f"mode={mode!r} is not a generation mode; use one of {', '.join(GENERATION_MODES)}.")
         batch = self.encode(prompts, max_len)
-        processors = LogitsProcessorList()
-        if constrained:
-            processors.append(MotionSpanLogitsProcessor(self.vocab, self.tokenizer.eos_token_id, motion_only,
-                                                        max_codes=max_codes))
+        rules: dict = {}
+        if mode in ("motion", "free"):
+            rules["logits_processor"] = LogitsProcessorList([MotionSpanLogitsProcessor(
+                self.vocab, self.tokenizer.eos_token_id, mode == "motion", min_codes=min_codes, max_codes=max_codes)])
+        elif mode == "text":
+            rules["suppress_tokens"] = list(range(self.vocab.offset, self.vocab.end))
         if seed is not None:
             torch.manual_seed(seed)
         sampling = {"top_k": top_k, "temperature": temperature} if do_sample else {}
-        out = self.model.generate(**batch, max_new_tokens=max_new_tokens, logits_processor=processors,
-                                  do_sample=do_sample, num_beams=num_beams, **sampling)  # (B, 1 + new)
+        out = self.model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=do_sample, num_beams=num_beams,
+                                  **sampling, **rules)  # (B, 1 + new)
         rows = []
         for row in out[:, 1:].tolist():
             eos = row.index(self.tokenizer.eos_token_id) + 1 if self.tokenizer.eos_token_id in row else len(row)

@@ -205,8 +205,8 @@ def text_to_motion_report(lm: MotionLM, captions: list[str], max_codes: int, con
         raise ValueError(f"{len(prompts)} prompts for {len(captions)} captions; pass one prompt per caption.")
     parsed = []
     for start in range(0, len(prompts), batch_size):
-        outputs = lm.generate(prompts[start:start + batch_size], max_new_tokens=max_codes + 3, constrained=constrained,
-                              motion_only=constrained, max_codes=max_codes if constrained else None, **decoding)
+        outputs = lm.generate(prompts[start:start + batch_size], max_new_tokens=max_codes + 3,
+                              mode="motion" if constrained else "unconstrained", max_codes=max_codes, **decoding)
         parsed += [parse_ids(o, lm.vocab, lm.tokenizer) for o in outputs]
     report = {"well_formed": float(np.mean([p.well_formed_motion for p in parsed])),
               "mean_codes": float(np.mean([len(p.code_idx) for p in parsed]))}

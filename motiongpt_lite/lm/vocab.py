@@ -130,6 +130,12 @@ class MotionVocab:
             words = [motion_token(self.num_codes), *words, motion_token(self.num_codes + 1)]
         return "".join(words)
 
+    def masked_to_text(self, start, num_masked: int, end) -> str:
+        """The in-betweening prompt's motion: ``<som> start <mask> x num_masked end <eom>`` as motion words."""
+        middle = motion_token(self.num_codes + 2) * num_masked
+        return (motion_token(self.num_codes) + self.codes_to_text(start, markers=False) + middle
+                + self.codes_to_text(end, markers=False) + motion_token(self.num_codes + 1))
+
     def text_to_codes(self, text: str) -> list[int]:
         """The code indices of every code word in ``text``, in order; markers and other text are skipped.
 

@@ -28,7 +28,7 @@ from motiongpt_lite.data.dataset import MotionClip, load_split
 from motiongpt_lite.data.registry import spec_of
 from motiongpt_lite.data.features import features_to_joints
 from motiongpt_lite.data.normalization import Normalizer
-from motiongpt_lite.checkpoints import load_model_weights
+from motiongpt_lite.checkpoints import load_model_weights, save_checkpoint
 from motiongpt_lite.vq.metrics import accel_error, code_perplexity, codebook_usage, mpjpe, pa_mpjpe
 from motiongpt_lite.vq.model import VQVAE
 
@@ -143,13 +143,17 @@ class MotionTokenizer:
         motion = torch.as_tensor(motion, dtype=torch.float32)
         return self.decode(self.encode(motion))[: motion.shape[0]]
 
-    def save(self, folder: str | Path) -> None:
-        """Write ``config.json`` (architecture) and ``Mean.npy``/``Std.npy`` next to the checkpoint."""
+    def save(self, folder: str | Path, weights: bool = True) -> None:
+        """Write ``config.json`` (architecture), ``Mean.npy``/``Std.npy`` and, with ``weights``, the VQ-VAE's
+        weights as ``checkpoint.safetensors`` (what :meth:`load` reads). ``train_vq`` passes ``weights=False``:
+        its training checkpoint is already there, holding the weights and what resuming needs."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "config.json").write_text(json.dumps({"vq": asdict(self.vq.cfg), "motion_dim": self.vq.motion_dim},
                                                        indent=2))
         self.normalizer.save(folder)
+        if weights:
+            save_checkpoint(folder / "checkpoint.safetensors", self.vq)
 
     @classmethod
     def load(cls, folder: str | Path, device: str | torch.device = "cpu") -> "MotionTokenizer":

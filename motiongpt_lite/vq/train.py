@@ -120,7 +120,7 @@ def train_vq(preset: Preset | str | None = None, *, cfg: VQConfig | None = None,
                   accelerator=accelerator, progress=progress, desc=f"vq {preset.name}")
     tokenizer = MotionTokenizer(accelerator.unwrap_model(vq).cpu().eval(), split.normalizer)
     if save and accelerator.is_main_process:
-        tokenizer.save(folder)  # config.json, Mean.npy, Std.npy beside the checkpoint
+        tokenizer.save(folder, weights=False)  # config.json, Mean.npy, Std.npy beside the training checkpoint
     return VQRun(tokenizer=tokenizer, history=history, folder=folder if save else None)
 
 
