@@ -39,8 +39,7 @@ from motiongpt_lite.data.registry import DatasetSpec, dataset_spec
 from motiongpt_lite.data.skeleton import Skeleton
 
 __all__ = ["Caption", "MotionClip", "MotionSplit", "read_captions", "load_split", "content_fingerprint",
-           "dataset_fingerprint",
-           "MotionWindowDataset", "MotionTextDataset", "collate_motion_text"]
+           "dataset_fingerprint", "SeededDataset", "MotionWindowDataset", "MotionTextDataset", "collate_motion_text"]
 
 @dataclass
 class Caption:
@@ -292,13 +291,27 @@ def load_split(root: str | Path, split: str = "train", *, dataset: str | Dataset
     return MotionSplit(root=root, split=split, skeleton=skeleton, clips=clips, normalizer=normalizer, skipped=skipped)
 
 
-def _item_rng(seed: int, epoch: int, index: int) -> np.random.Generator:
-    """A generator fixed by (seed, epoch, index): the same item in the same epoch draws the same numbers,
-    whichever DataLoader worker asks for it."""
-    return np.random.default_rng([seed, epoch, index])
+class SeededDataset(Dataset):
+    """A map-style dataset whose random draws are fixed by (seed, epoch, item index).
+
+    Every training dataset of the package is one: a subclass calls ``super().__init__(seed)`` and takes item
+    ``index``'s randomness from :meth:`rng`; ``fit`` calls :meth:`set_epoch` once per epoch, so each epoch draws
+    afresh and a resumed run draws exactly what the uninterrupted one would have.
+    """
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed, self.epoch = seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Fresh draws for every epoch: call once per epoch before iterating (``fit`` does)."""
+        self.epoch = epoch
+
+    def rng(self, index: int) -> np.random.Generator:
+        """Item ``index``'s generator in this epoch: the same numbers whichever DataLoader worker asks for it."""
+        return np.random.default_rng([self.seed, self.epoch, index])
 
 
-class MotionWindowDataset(Dataset):
+class MotionWindowDataset(SeededDataset):
     """Random fixed-length windows of normalised motion, one per clip and epoch (VQ-VAE training).
 
     Clips shorter than the window are dropped; their ids are in ``dropped``.
@@ -310,9 +323,8 @@ class MotionWindowDataset(Dataset):
     """
 
     def __init__(self, split: MotionSplit, window_frames: int = 64, seed: int = 0):
+        super().__init__(seed)
         self.window_frames = window_frames
-        self.seed = seed
-        self.epoch = 0
         kept = [clip for clip in split.clips if len(clip.motion) >= window_frames]
         self.dropped = [clip.id for clip in split.clips if len(clip.motion) < window_frames]
         if not kept:
@@ -321,21 +333,17 @@ class MotionWindowDataset(Dataset):
         self.ids = [clip.id for clip in kept]
         self.motions = [split.normalizer.normalize(clip.motion).astype(np.float32) for clip in kept]  # (T_i, D) each
 
-    def set_epoch(self, epoch: int) -> None:
-        """Draw new windows: call once per epoch before iterating."""
-        self.epoch = epoch
-
     def __len__(self) -> int:
         return len(self.motions)
 
     def __getitem__(self, index: int) -> torch.Tensor:
         """Returns: (window_frames, D) float32 tensor of normalised features."""
         motion = self.motions[index]
-        start = _item_rng(self.seed, self.epoch, index).integers(0, len(motion) - self.window_frames + 1)
+        start = self.rng(index).integers(0, len(motion) - self.window_frames + 1)
         return torch.from_numpy(motion[start:start + self.window_frames].copy())  # (W, D)
 
 
-class MotionTextDataset(Dataset):
+class MotionTextDataset(SeededDataset):
     """Motion-caption pairs, cropped the way the reference T2M loader crops them.
 
     For each item a caption is drawn among the clip's captions; the length T is rounded down to a
@@ -355,16 +363,11 @@ class MotionTextDataset(Dataset):
             raise ValueError(f"{split.root.name}/{split.split} needs clips and max_frames of at least unit_length="
                              f"{unit_length} frames (shortest clip: {shortest}, max_frames: {max_frames}); "
                              "load the split with a larger min_frames.")
+        super().__init__(seed)
         self.clips = split.clips
         self.normalizer = split.normalizer
         self.unit_length = unit_length
         self.max_frames = max_frames
-        self.seed = seed
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        """Draw new captions and crops: call once per epoch before iterating."""
-        self.epoch = epoch
 
     def __len__(self) -> int:
         return len(self.clips)
@@ -373,7 +376,7 @@ class MotionTextDataset(Dataset):
         """Returns: dict with motion (motion_len, D) float32 normalised tensor, motion_len int,
         caption str, tokens list[str], id str."""
         clip = self.clips[index]
-        rng = _item_rng(self.seed, self.epoch, index)
+        rng = self.rng(index)
         caption = clip.captions[rng.integers(len(clip.captions))]
         units = len(clip.motion) // self.unit_length
         if rng.random() < 1 / 3 and units > 1:  # the reference's "double" coin: one unit shorter

@@ -28,10 +28,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 
 from motiongpt_lite.config import InstructConfig, Preset, get_preset, run_dir
-from motiongpt_lite.data.dataset import content_fingerprint, dataset_fingerprint
+from motiongpt_lite.data.dataset import SeededDataset, content_fingerprint, dataset_fingerprint
 from motiongpt_lite.lm.model import MotionLM
 from motiongpt_lite.lm.tasks import ComposedItems, MotionText, collate_examples, seq2seq_step
 from motiongpt_lite.lm.templates import FAMILIES, fill, pick
@@ -119,7 +118,7 @@ def make_instruction(family: str, item: MotionText, vocab: MotionVocab, cfg: Ins
     raise ValueError(f"unknown task family {family!r}; choose one of {', '.join(FAMILIES)}.")
 
 
-class InstructDataset(Dataset):
+class InstructDataset(SeededDataset):
     """The shuffled instruction mixture over a list of motions; item ``i`` of epoch ``e`` is fixed by (seed, e, i).
 
     Args:
@@ -138,21 +137,17 @@ class InstructDataset(Dataset):
         self.items = [item for item in items if len(item.code_idx) >= 1 and item.captions]
         if not self.items:
             raise ValueError("no motion with tokens and a caption; tokenize the dataset first.")
+        super().__init__(seed)
         self.pool = ComposedItems(self.items, cfg.compose_rate, max_frames)
-        self.tokenizer, self.vocab, self.cfg, self.seed, self.split, self.fps = tokenizer, vocab, cfg, seed, split, fps
+        self.tokenizer, self.vocab, self.cfg, self.split, self.fps = tokenizer, vocab, cfg, split, fps
         self.weights = family_weights(cfg)
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        """Fresh draws (families, captions, templates, cut points) for every epoch."""
-        self.epoch = epoch
 
     def __len__(self) -> int:
         return len(self.items)
 
     def example(self, index: int) -> tuple[str, str, str]:
         """``(family, prompt, target)`` of item ``index`` in the current epoch, as text."""
-        rng = np.random.default_rng([self.seed, self.epoch, index])
+        rng = self.rng(index)
         family = FAMILIES[int(rng.choice(len(FAMILIES), p=self.weights))]
         return make_instruction(family, self.pool.draw(index, rng), self.vocab, self.cfg, rng, self.split, self.fps)
 

@@ -41,9 +41,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.data import Dataset
 
 from motiongpt_lite.config import LMConfig
+from motiongpt_lite.data.dataset import SeededDataset
 from motiongpt_lite.lm.vocab import MotionVocab
 
 __all__ = ["TASKS", "PROMPTS", "MotionText", "task_weights", "random_spans_noise_mask", "span_corrupt",
@@ -238,7 +238,7 @@ class ComposedItems:
         return compose(item, self.items[self.by_length[int(rng.integers(fitting))]], rng)
 
 
-class PretrainDataset(Dataset):
+class PretrainDataset(SeededDataset):
     """The shuffled task mixture over a list of motions; item ``i`` of epoch ``e`` is fixed by (seed, e, i).
 
     Args:
@@ -255,20 +255,16 @@ class PretrainDataset(Dataset):
         self.items = [item for item in items if len(item.code_idx) >= 2 and item.captions]
         if not self.items:
             raise ValueError("no motion with at least 2 tokens and a caption; tokenize the dataset first.")
+        super().__init__(seed)
         self.pool = ComposedItems(self.items, lm.compose_rate, max_frames)
-        self.tokenizer, self.vocab, self.lm, self.seed = tokenizer, vocab, lm, seed
+        self.tokenizer, self.vocab, self.lm = tokenizer, vocab, lm
         self.weights = task_weights(lm)
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        """Fresh draws (tasks, captions, spans) for every epoch."""
-        self.epoch = epoch
 
     def __len__(self) -> int:
         return len(self.items)
 
     def __getitem__(self, index: int) -> dict:
-        rng = np.random.default_rng([self.seed, self.epoch, index])
+        rng = self.rng(index)
         task = int(rng.choice(len(TASKS), p=self.weights))
         source, target = make_example(TASKS[task], self.pool.draw(index, rng), self.tokenizer, self.vocab, self.lm, rng)
         return {"input_ids": source, "labels": target, "task": task}

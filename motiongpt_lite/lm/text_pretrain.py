@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from motiongpt_lite.config import LMConfig, Preset, get_preset
+from motiongpt_lite.data.dataset import SeededDataset
 from motiongpt_lite.lm.model import FROM_CONFIG, load_text_model, save_t5
 from motiongpt_lite.lm.tasks import collate_examples, seq2seq_step, span_corrupt
 from motiongpt_lite.lm.templates import FAMILIES, fill, pick
@@ -41,7 +42,7 @@ def _sentence(caption: str, rng: np.random.Generator) -> str:
     return " ".join(fill(template, caption=caption, motion="", frames=int(rng.integers(40, 197))).split())
 
 
-class TextCorpus:
+class TextCorpus(SeededDataset):
     """The text-only examples, one per motion and epoch (its captions), as a map-style dataset for ``fit``.
 
     Args:
@@ -57,13 +58,9 @@ class TextCorpus:
         self.captions = [list(c) for c in captions if c]
         if not self.captions:
             raise ValueError("no captions to pretrain on; load a split with captions first.")
-        self.tokenizer, self.lm, self.paraphrase_rate, self.seed = tokenizer, lm, paraphrase_rate, seed
+        super().__init__(seed)
+        self.tokenizer, self.lm, self.paraphrase_rate = tokenizer, lm, paraphrase_rate
         self.sentinels = tokenizer.convert_tokens_to_ids([f"<extra_id_{i}>" for i in range(lm.extra_ids)])
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        """Fresh draws for every epoch."""
-        self.epoch = epoch
 
     def __len__(self) -> int:
         return len(self.captions)
@@ -75,7 +72,7 @@ class TextCorpus:
         return TEXT_TASKS[item["task"]], decode(item["input_ids"]), decode(item["labels"])
 
     def __getitem__(self, index: int) -> dict:
-        rng = np.random.default_rng([self.seed, self.epoch, index])
+        rng = self.rng(index)
         captions, eos = self.captions[index], self.tokenizer.eos_token_id
         ids = lambda text: self.tokenizer(text, add_special_tokens=False).input_ids  # noqa: E731
         order = rng.permutation(len(captions))
