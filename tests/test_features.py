@@ -142,6 +142,18 @@ def test_quat_to_matrix_agrees_with_scipy():
     np.testing.assert_allclose(Q.quat_to_matrix(q).numpy(), expected, atol=1e-12)
 
 
+def test_matrix_to_quat_agrees_with_scipy_and_inverts_quat_to_matrix():
+    scipy_rotation = pytest.importorskip("scipy.spatial.transform").Rotation
+    q = _random_quats(200, 3)
+    q[:4] = torch.tensor([[1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 1.0, 0], [0, 0, 0, 1.0]])  # each branch's extreme
+    m = Q.quat_to_matrix(q)
+    expected = scipy_rotation.from_matrix(m.numpy()).as_quat()[:, [3, 0, 1, 2]]  # back to (w, x, y, z)
+    ours = Q.matrix_to_quat(m)
+    same_sign = np.sign((ours.numpy() * expected).sum(-1, keepdims=True))  # q and -q are one rotation
+    np.testing.assert_allclose(ours.numpy(), same_sign * expected, atol=1e-12)
+    torch.testing.assert_close(Q.quat_to_matrix(ours), m)
+
+
 def test_qbetween_maps_u_onto_v():
     u, v = torch.randn(100, 3, dtype=torch.float64), torch.randn(100, 3, dtype=torch.float64)
     rotated = Q.qrot(Q.qbetween(u, v), u / u.norm(dim=-1, keepdim=True))

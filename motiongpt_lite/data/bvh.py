@@ -83,8 +83,7 @@ import numpy as np
 import torch
 
 from motiongpt_lite.data.features import joints_to_features, retarget
-from motiongpt_lite.data.quaternion import qbetween, qrot
-from motiongpt_lite.data.skeleton import HUMANML3D, facing_direction
+from motiongpt_lite.data.skeleton import HUMANML3D, to_start_frame
 
 __all__ = ["Bvh", "parse_bvh", "load_bvh", "bvh_forward_kinematics", "bvh_unit_scale", "bvh_to_joints",
            "bvh_to_features", "CMU_MAPPINGS", "FLOOR_PERCENTILE"]
@@ -471,13 +470,7 @@ def bvh_to_joints(bvh: Bvh, fps: float = 20.0, mapping: dict[str, JointSpec] | N
                          f"{fps} fps; use a longer clip.")
 
     pos = retarget(torch.from_numpy(np.ascontiguousarray(joints)), HUMANML3D)  # (T, 22, 3) metres
-    lowest = pos[..., 1].amin(dim=1)  # (T,) lowest joint of each frame
-    floor = torch.quantile(lowest, floor_percentile / 100.0)
-    pos[..., 1] += (floor - lowest).clamp_min(0.0)[:, None] - floor  # lift sinking frames, floor to y = 0
-    pos = pos - pos[0, 0] * pos.new_tensor([1.0, 0.0, 1.0])
-    forward0 = facing_direction(pos[0], HUMANML3D)
-    pos = qrot(qbetween(forward0, forward0.new_tensor([0.0, 0.0, 1.0])), pos)  # (T, 22, 3)
-    return pos.numpy()
+    return to_start_frame(pos, HUMANML3D, floor_percentile).numpy()
 
 
 def bvh_to_features(bvh: Bvh, fps: float = 20.0, mapping: dict[str, JointSpec] | None = None,

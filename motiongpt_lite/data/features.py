@@ -24,8 +24,9 @@ import numpy as np
 import torch
 from scipy.ndimage import gaussian_filter1d
 
-from motiongpt_lite.data.quaternion import qbetween, qinv, qmul, qrot, quat_to_cont6d
-from motiongpt_lite.data.skeleton import HUMANML3D, Skeleton, facing_direction, forward_kinematics, inverse_kinematics
+from motiongpt_lite.data.quaternion import qinv, qmul, qrot, quat_to_cont6d
+from motiongpt_lite.data.skeleton import (HUMANML3D, Skeleton, facing_direction, forward_kinematics, inverse_kinematics,
+                                          to_start_frame)
 
 __all__ = ["feature_groups", "joints_to_features", "features_to_joints", "retarget", "FOOT_CONTACT_THRESHOLD", "FACING_SMOOTHING_SIGMA"]
 
@@ -109,11 +110,7 @@ def joints_to_features(
     pos = torch.from_numpy(_check_joints(joints, skeleton))
     pos = retarget(pos, skeleton, target_offsets)
 
-    # Floor at y = 0, frame 0's pelvis above the origin, frame 0 facing +Z.
-    pos[..., 1] -= pos[..., 1].min()
-    pos = pos - pos[0, 0] * pos.new_tensor([1.0, 0.0, 1.0])
-    forward0 = facing_direction(pos[0], skeleton)
-    pos = qrot(qbetween(forward0, forward0.new_tensor([0.0, 0.0, 1.0])), pos)  # (T, J, 3)
+    pos = to_start_frame(pos, skeleton)  # (T, J, 3) floor at y = 0, frame 0 at the origin facing +Z
 
     # Foot contacts: a joint is planted when it moves less than sqrt(threshold) m per frame.
     step = ((pos[1:] - pos[:-1]) ** 2).sum(-1)  # (T-1, J)

@@ -22,6 +22,7 @@ __all__ = [
     "qbetween",
     "quat_from_axis_angle",
     "quat_to_matrix",
+    "matrix_to_quat",
     "matrix_to_cont6d",
     "cont6d_to_matrix",
     "quat_to_cont6d",
@@ -137,6 +138,22 @@ def quat_to_matrix(q: torch.Tensor) -> torch.Tensor:
         dim=-1,
     )
     return m.reshape(q.shape[:-1] + (3, 3))
+
+
+def matrix_to_quat(m: torch.Tensor) -> torch.Tensor:
+    """Unit quaternion of rotation matrices, computed from the largest of |w|, |x|, |y|, |z|. (..., 3, 3) -> (..., 4)."""
+    m00, m01, m02 = m[..., 0, 0], m[..., 0, 1], m[..., 0, 2]
+    m10, m11, m12 = m[..., 1, 0], m[..., 1, 1], m[..., 1, 2]
+    m20, m21, m22 = m[..., 2, 0], m[..., 2, 1], m[..., 2, 2]
+    candidates = torch.stack([  # row k is 4 q_k q, so its k-th entry is 4 q_k^2
+        torch.stack([1 + m00 + m11 + m22, m21 - m12, m02 - m20, m10 - m01], -1),
+        torch.stack([m21 - m12, 1 + m00 - m11 - m22, m01 + m10, m02 + m20], -1),
+        torch.stack([m02 - m20, m01 + m10, 1 - m00 + m11 - m22, m12 + m21], -1),
+        torch.stack([m10 - m01, m02 + m20, m12 + m21, 1 - m00 - m11 + m22], -1),
+    ], dim=-2)  # (..., 4, 4)
+    best = torch.diagonal(candidates, dim1=-2, dim2=-1).argmax(-1)  # (...)
+    q = torch.gather(candidates, -2, best[..., None, None].expand(best.shape + (1, 4))).squeeze(-2)
+    return q / q.norm(dim=-1, keepdim=True)
 
 
 def matrix_to_cont6d(m: torch.Tensor) -> torch.Tensor:

@@ -18,7 +18,8 @@ import torch
 
 from motiongpt_lite.data.quaternion import qbetween, qinv, qmul, qrot
 
-__all__ = ["Skeleton", "HUMANML3D", "KIT", "forward_kinematics", "inverse_kinematics", "facing_direction"]
+__all__ = ["Skeleton", "HUMANML3D", "KIT", "forward_kinematics", "inverse_kinematics", "facing_direction",
+           "to_start_frame"]
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,27 @@ def facing_direction(joints: torch.Tensor, skeleton: Skeleton, swap_hips: bool =
     across = across / across.norm(dim=-1, keepdim=True)
     up = across.new_tensor([0.0, 1.0, 0.0])
     return torch.linalg.cross(up.expand_as(across), across, dim=-1)
+
+
+def to_start_frame(pos: torch.Tensor, skeleton: Skeleton = HUMANML3D, floor_percentile: float = 0.0) -> torch.Tensor:
+    """The motion in its start frame: the floor at y = 0, frame 0's pelvis above the origin, frame 0 facing +Z.
+
+    The floor is the ``floor_percentile`` of each frame's lowest joint height. 0 is HumanML3D's rule (the
+    clip's single lowest joint); above 0, the frames that dip below the floor are lifted straight up onto it
+    (what BVH import does with mocap whose feet sink through the floor, :mod:`motiongpt_lite.data.bvh`).
+
+    Args:
+        pos: (T, J, 3) joint positions in metres, Y up.
+    Returns:
+        (T, J, 3) the same motion, moved and turned.
+    """
+    lowest = pos[..., 1].amin(dim=-1)  # (T,) lowest joint of each frame
+    floor = torch.quantile(lowest, floor_percentile / 100.0)
+    pos = pos.clone()
+    pos[..., 1] += (floor - lowest).clamp_min(0.0)[:, None] - floor  # lift sinking frames, floor to y = 0
+    pos = pos - pos[0, 0] * pos.new_tensor([1.0, 0.0, 1.0])  # joint 0 is the root (pelvis)
+    forward0 = facing_direction(pos[0], skeleton)
+    return qrot(qbetween(forward0, forward0.new_tensor([0.0, 0.0, 1.0])), pos)
 
 
 def inverse_kinematics(joints: torch.Tensor, skeleton: Skeleton, root_forward: torch.Tensor | None = None) -> torch.Tensor:

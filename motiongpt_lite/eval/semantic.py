@@ -50,9 +50,11 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import find_peaks
 
+from motiongpt_lite.data.skeleton import HUMANML3D, facing_direction
 from motiongpt_lite.data.synthetic.captions import ACTION_WORDS
 
 __all__ = ["ATTRIBUTES", "facing_yaw", "measure_motion", "classify_action", "side_of", "direction_of", "count_of",
@@ -62,7 +64,7 @@ __all__ = ["ATTRIBUTES", "facing_yaw", "measure_motion", "classify_action", "sid
 ATTRIBUTES = ("action", "side", "direction", "count", "speed")
 # Joint ids of the SMPL skeleton (DESIGN.md); index 0 of every pair is the left side, 1 the right.
 PELVIS, NECK = 0, 12
-HIPS, SHOULDERS, WRISTS = (1, 2), (16, 17), (20, 21)
+SHOULDERS, WRISTS = (16, 17), (20, 21)
 ANKLES, TOES = (7, 8), (10, 11)
 SIDE_SIGN = np.array([1.0, -1.0])  # +X is outward on the left, -X on the right
 SIDES = ("left", "right")
@@ -117,10 +119,8 @@ def facing_yaw(joints: np.ndarray) -> np.ndarray:
     Returns:
         (T,) radians; 0 faces +Z, positive angles turn to the person's left (counter-clockwise from above).
     """
-    hips, shoulders = joints[:, HIPS[1]] - joints[:, HIPS[0]], joints[:, SHOULDERS[1]] - joints[:, SHOULDERS[0]]
-    across = hips + shoulders  # (T, 3) from the left side of the body to the right
-    forward_x, forward_z = across[:, 2], -across[:, 0]  # up x across
-    return np.unwrap(np.arctan2(forward_x, forward_z))
+    forward = facing_direction(torch.from_numpy(np.ascontiguousarray(joints)), HUMANML3D).numpy()  # (T, 3), y = 0
+    return np.unwrap(np.arctan2(forward[:, 0], forward[:, 2]))
 
 
 def _start_frame(joints: np.ndarray) -> np.ndarray:

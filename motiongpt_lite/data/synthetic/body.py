@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from scipy.ndimage import gaussian_filter1d, minimum_filter1d
 
-from motiongpt_lite.data.quaternion import qbetween, qinv, qmul, qrot, quat_from_axis_angle
+from motiongpt_lite.data.quaternion import matrix_to_quat, qbetween, qinv, qmul, qrot, quat_from_axis_angle
 from motiongpt_lite.data.skeleton import HUMANML3D
 
 __all__ = ["Body", "Plan", "solve", "crossfade", "ease", "euler_quat", "two_bone_ik", "forward_kinematics", "mirror_joints",
@@ -278,22 +278,6 @@ def euler_quat(pitch, yaw, roll=None) -> torch.Tensor:
     return q
 
 
-def _matrix_to_quat(m: torch.Tensor) -> torch.Tensor:
-    """Unit quaternion of rotation matrices, computed from the largest of |w|, |x|, |y|, |z|. (..., 3, 3) -> (..., 4)."""
-    m00, m01, m02 = m[..., 0, 0], m[..., 0, 1], m[..., 0, 2]
-    m10, m11, m12 = m[..., 1, 0], m[..., 1, 1], m[..., 1, 2]
-    m20, m21, m22 = m[..., 2, 0], m[..., 2, 1], m[..., 2, 2]
-    candidates = torch.stack([  # row k is 4 q_k q, so its k-th entry is 4 q_k^2
-        torch.stack([1 + m00 + m11 + m22, m21 - m12, m02 - m20, m10 - m01], -1),
-        torch.stack([m21 - m12, 1 + m00 - m11 - m22, m01 + m10, m02 + m20], -1),
-        torch.stack([m02 - m20, m01 + m10, 1 - m00 + m11 - m22, m12 + m21], -1),
-        torch.stack([m10 - m01, m02 + m20, m12 + m21, 1 - m00 - m11 + m22], -1),
-    ], dim=-2)  # (..., 4, 4)
-    best = torch.diagonal(candidates, dim1=-2, dim2=-1).argmax(-1)  # (...)
-    q = torch.gather(candidates, -2, best[..., None, None].expand(best.shape + (1, 4))).squeeze(-2)
-    return q / q.norm(dim=-1, keepdim=True)
-
-
 def _unit(v: torch.Tensor) -> torch.Tensor:
     return v / v.norm(dim=-1, keepdim=True).clamp_min(1e-12)
 
@@ -327,7 +311,7 @@ def two_bone_ik(base: torch.Tensor, parent_rot: torch.Tensor, target: torch.Tens
     rest_b = _unit(front - (front @ rest_a) * rest_a)
     rest = torch.stack([rest_a, rest_b, torch.linalg.cross(rest_a, rest_b)], dim=-1)  # (3, 3) columns
     now = torch.stack([upper_dir, bend_dir, torch.linalg.cross(upper_dir, bend_dir, dim=-1)], dim=-1)  # (T, 3, 3)
-    base_rot = _matrix_to_quat(now @ rest.T)  # (T, 4) global rotation of the base joint
+    base_rot = matrix_to_quat(now @ rest.T)  # (T, 4) global rotation of the base joint
 
     middle = base + l1 * upper_dir
     end = base + dist * along
