@@ -32,11 +32,10 @@ import resource
 import subprocess
 import sys
 import time
-from dataclasses import replace
 
 import torch
 
-from motiongpt_lite.config import LMConfig, get_preset
+from motiongpt_lite.config import LMConfig, get_preset, with_training
 from motiongpt_lite.lm.model import MotionSpanLogitsProcessor, build_t5
 from motiongpt_lite.lm.vocab import MotionVocab
 from motiongpt_lite.runtime import pick_device
@@ -64,12 +63,12 @@ def bench_vq_setting(preset_name: str, batch_size: int | None, steps: int, clips
     from motiongpt_lite.vq.tokenize import encode
 
     preset = get_preset(preset_name)
-    cfg = replace(preset.vq, batch_size=batch_size or preset.vq.batch_size)
+    cfg = with_training(preset.vq, batch_size=batch_size or preset.vq.train.batch_size)
     dev = pick_device(device)
     torch.manual_seed(0)
     vq = VQVAE(cfg).to(dev).train()
-    opt = make_optimizer(vq, cfg.lr)
-    motion = torch.randn(cfg.batch_size, preset.data.window_frames, 263, device=dev)  # (B, 64, 263)
+    opt = make_optimizer(vq, cfg.train.lr)
+    motion = torch.randn(cfg.train.batch_size, preset.data.window_frames, 263, device=dev)  # (B, 64, 263)
 
     def sync():
         if dev.type == "cuda":
@@ -101,8 +100,8 @@ def bench_vq_setting(preset_name: str, batch_size: int | None, steps: int, clips
     encode_s = time.perf_counter() - t0
     peak = torch.cuda.max_memory_allocated() / 2**20 if dev.type == "cuda" else \
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports kB
-    return {"preset": preset_name, "batch": cfg.batch_size, "params_m": sum(p.numel() for p in vq.parameters()) / 1e6,
-            "steps_per_s": steps / train_s, "windows_per_s": steps * cfg.batch_size / train_s,
+    return {"preset": preset_name, "batch": cfg.train.batch_size, "params_m": sum(p.numel() for p in vq.parameters()) / 1e6,
+            "steps_per_s": steps / train_s, "windows_per_s": steps * cfg.train.batch_size / train_s,
             "peak_mem_mb": peak, "encode_frames_per_s": clips * 196 / encode_s,
             "device": torch.cuda.get_device_name() if dev.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)"}
 
@@ -158,13 +157,13 @@ def _training_setup(name: str, batch_size: int | None, source_len: int, device: 
     vocab = MotionVocab(num_codes, offset=text_vocab)
     dev = pick_device(device)
     model = build_t5(lm, vocab.end, seed=0).to(dev).train()
-    batch_size = batch_size or lm.batch_size
+    batch_size = batch_size or lm.train.batch_size
     g = torch.Generator().manual_seed(0)
     source = torch.randint(3, text_vocab, (batch_size, source_len), generator=g).to(dev)
     target = torch.cat([torch.full((batch_size, 1), vocab.som_id),
                         torch.randint(vocab.offset, vocab.offset + num_codes, (batch_size, CODES), generator=g),
                         torch.full((batch_size, 1), vocab.eom_id), torch.ones(batch_size, 1, dtype=torch.long)], 1).to(dev)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lm.lr)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lm.train.lr)
 
     def step() -> None:
         loss = model(input_ids=source, labels=target).loss

@@ -133,9 +133,9 @@ def _cmd_thesis(args) -> None:
     from motiongpt_lite.thesis import FLAN_T5_SMALL, thesis_experiment
 
     preset = get_preset(args.preset)
-    result = thesis_experiment(preset, text_steps=args.text_steps or preset.lm.steps // 2,
-                               pretrain_steps=args.pretrain_steps or preset.lm.steps,
-                               instruct_steps=args.instruct_steps or preset.instruct.steps, num_clips=args.clips,
+    result = thesis_experiment(preset, text_steps=args.text_steps or preset.lm.train.steps // 2,
+                               pretrain_steps=args.pretrain_steps or preset.lm.train.steps,
+                               instruct_steps=args.instruct_steps or preset.instruct.train.steps, num_clips=args.clips,
                                flan=None if args.no_flan else FLAN_T5_SMALL, progress=True)
     print(f"{result.budget}\nheld-out phrasings (training phrasings in brackets):\n{result.table()}")
 

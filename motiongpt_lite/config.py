@@ -14,13 +14,54 @@ Folders come from environment variables with repository-relative defaults:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
-__all__ = ["DataConfig", "VQConfig", "LMConfig", "InstructConfig", "EvalConfig", "Preset", "PRESETS", "get_preset", "data_root", "checkpoint_root", "embedded_dir", "run_dir", "real_data_roots", "reference_dir", "PRESET_ENV"]
+__all__ = ["TrainConfig", "with_training", "stored_settings", "stage_config", "DataConfig", "VQConfig", "LMConfig", "InstructConfig", "EvalConfig", "Preset", "PRESETS", "get_preset", "data_root", "checkpoint_root", "embedded_dir", "run_dir", "real_data_roots", "reference_dir", "PRESET_ENV"]
 
 PRESET_ENV = "MOTIONGPT_LITE_PRESET"
 DEFAULT_PRESET = "small"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How one stage trains: optimiser, schedule, logging and checkpoints (read by ``motiongpt_lite.training.fit``).
+
+    Every stage config holds one as ``train``; change it with :func:`with_training`.
+    """
+
+    steps: int = 100_000  # optimiser steps; they fix the learning-rate schedule
+    batch_size: int = 16  # items per step and process
+    lr: float = 2e-4  # AdamW peak learning rate
+    weight_decay: float = 0.0  # AdamW weight decay
+    warmup_steps: int = 1000  # linear warm-up from 0 to lr
+    decay: str = "cosine"  # after warm-up: "cosine" or "linear" decay to min_lr_ratio * lr, or "constant"
+    min_lr_ratio: float = 0.1  # final learning rate as a fraction of lr
+    grad_clip: float = 1.0  # clip the global gradient norm to this (0 turns clipping off)
+    log_every: int = 100  # steps averaged into one row of the loss history
+    checkpoint_every: int = 5000  # steps between checkpoints (a final one is always written)
+    mixed_precision: str = "no"  # accelerate's "no", "fp16" or "bf16"
+
+
+def with_training(cfg, **changes):
+    """A copy of a stage config (``VQConfig``, ``LMConfig``, ``InstructConfig``, ``EvalConfig``) with some training
+    knobs changed, e.g. ``with_training(preset.vq, steps=200)``."""
+    return replace(cfg, train=replace(cfg.train, **changes))
+
+
+def stored_settings(cfg) -> dict:
+    """A stage config as run folders record it (checkpoints, ``config.json``): one flat dict, the training knobs
+    beside the others, so a folder written before ``TrainConfig`` existed still matches and resumes."""
+    settings = asdict(cfg)
+    train = settings.pop("train")
+    return {**settings, **train}
+
+
+def stage_config(cls, settings: dict):
+    """The stage config ``cls`` (e.g. ``VQConfig``) back from :func:`stored_settings`."""
+    settings, knobs = dict(settings), {f.name for f in fields(TrainConfig)}
+    return cls(**{k: v for k, v in settings.items() if k not in knobs},
+               train=TrainConfig(**{k: v for k, v in settings.items() if k in knobs}))
 
 
 @dataclass(frozen=True)
@@ -56,18 +97,9 @@ class VQConfig:
     velocity_kind: str = "reference"  # "reference": positions dims 4:67 as the reference code; "true": their frame-to-frame differences
     embed_weight: float = 1.0  # codebook (embedding) loss, used by the plain quantizer only (EMA kinds have none)
     commit_weight: float = 0.02  # beta, commitment loss (reference: 0.02)
-    # Training (motiongpt_lite.vq.train, machinery in motiongpt_lite.training)
-    steps: int = 300_000  # optimiser steps (reference recipe: 300k)
-    batch_size: int = 256  # windows per step (reference: 256)
-    lr: float = 2e-4  # AdamW peak learning rate (reference: 2e-4)
-    weight_decay: float = 0.0  # AdamW weight decay (reference: 0)
-    warmup_steps: int = 1000  # linear warm-up from 0 to lr (reference: 1000)
-    decay: str = "cosine"  # after warm-up: "cosine" or "linear" decay to min_lr_ratio * lr, or "constant"
-    min_lr_ratio: float = 0.05  # final learning rate as a fraction of lr (reference steps 2e-4 down to 1e-5)
-    grad_clip: float = 1.0  # clip the global gradient norm to this (0 turns clipping off)
-    checkpoint_every: int = 5000  # steps between checkpoints (a final one is always written)
-    log_every: int = 100  # steps between logged loss / usage / perplexity values
-    mixed_precision: str = "no"  # accelerate's "no", "fp16" or "bf16"
+    # Training (motiongpt_lite.vq.train): the reference recipe, 300k steps of 256 windows, AdamW at 2e-4 (no weight
+    # decay) after 1000 warm-up steps, down to 1e-5 (min_lr_ratio 0.05)
+    train: TrainConfig = TrainConfig(steps=300_000, batch_size=256, lr=2e-4, warmup_steps=1000, min_lr_ratio=0.05)
 
     @property
     def frames_per_token(self) -> int:
@@ -99,18 +131,9 @@ class LMConfig:
     max_source_len: int = 256  # prompt tokens kept (reference: max_length 256)
     max_target_len: int = 256  # target tokens kept (reference: max_length 256)
     max_caption_tokens: int = 40  # tokens generated for a caption (reference: 40 for motion-to-text)
-    # Pretraining (motiongpt_lite.lm.pretrain, machinery in motiongpt_lite.training)
-    steps: int = 300_000  # optimiser steps (our choice; the reference trains until stopped)
-    batch_size: int = 16  # examples per step (reference: 16)
-    lr: float = 2e-4  # AdamW peak learning rate (reference: 2e-4)
-    weight_decay: float = 0.0  # AdamW weight decay (reference: 0)
-    warmup_steps: int = 1000  # linear warm-up from 0 to lr
-    decay: str = "cosine"  # after warm-up: "cosine", "linear" or "constant"
-    min_lr_ratio: float = 0.1  # final learning rate as a fraction of lr
-    grad_clip: float = 1.0  # clip the global gradient norm to this (0 turns clipping off)
-    log_every: int = 100  # steps averaged into one row of the loss history
-    checkpoint_every: int = 5000  # steps between checkpoints (a final one is always written)
-    mixed_precision: str = "no"  # accelerate's "no", "fp16" or "bf16"
+    # Pretraining (motiongpt_lite.lm.pretrain): batch 16 and AdamW at 2e-4 (no weight decay) as the reference;
+    # 300k steps is our choice (the reference trains until stopped)
+    train: TrainConfig = TrainConfig(steps=300_000, batch_size=16, lr=2e-4)
     # Task mixture: relative weights of the pretraining tasks, normalised to sum to 1
     mix_span_motion: float = 0.2  # span corruption on motion-token "sentences" (reference: 1/5 when switched on)
     mix_span_text: float = 0.2  # span corruption on captions (reference: 1/5 when switched on)
@@ -131,18 +154,9 @@ class LMConfig:
 class InstructConfig:
     """Instruction tuning, MotionGPT's stage 3 (notebook 06): steps, learning rate and the task mixture."""
 
-    # Training (motiongpt_lite.lm.instruct, machinery in motiongpt_lite.training); continues from lm_pretrain
-    steps: int = 100_000  # optimiser steps (our choice for one GPU; the reference trains until stopped)
-    batch_size: int = 16  # examples per step (reference: 16)
-    lr: float = 1e-4  # AdamW peak learning rate, below pretraining's since we fine-tune (our choice)
-    weight_decay: float = 0.0  # AdamW weight decay
-    warmup_steps: int = 500  # linear warm-up from 0 to lr
-    decay: str = "cosine"  # after warm-up: "cosine", "linear" or "constant"
-    min_lr_ratio: float = 0.1  # final learning rate as a fraction of lr
-    grad_clip: float = 1.0  # clip the global gradient norm to this (0 turns clipping off)
-    log_every: int = 100  # steps averaged into one row of the loss history
-    checkpoint_every: int = 5000  # steps between checkpoints (a final one is always written)
-    mixed_precision: str = "no"  # accelerate's "no", "fp16" or "bf16"
+    # Training (motiongpt_lite.lm.instruct), continuing from lm_pretrain: batch 16 as the reference; 100k steps
+    # (one GPU) and lr 1e-4, below pretraining's since we fine-tune, are our choices
+    train: TrainConfig = TrainConfig(steps=100_000, batch_size=16, lr=1e-4, warmup_steps=500)
     max_source_len: int = 256  # prompt tokens kept (instructions are longer than pretraining prompts)
     max_target_len: int = 256  # target tokens kept
     # Task mixture: relative weights of the template families of motiongpt_lite.lm.templates
@@ -167,11 +181,8 @@ class EvalConfig:
     embed_dim: int = 512  # size of the shared text-motion embedding (T2M evaluator: 512)
     hidden: int = 512  # width of both encoders
     temperature: float = 0.1  # InfoNCE softmax temperature
-    steps: int = 10_000  # optimiser steps
-    batch_size: int = 64  # caption-motion pairs per step (the other pairs of the batch are the negatives)
-    lr: float = 1e-4  # AdamW learning rate
-    log_every: int = 100  # steps averaged into one row of the loss history
-    checkpoint_every: int = 2000  # steps between checkpoints (a final one is always written)
+    # Its training: batches of caption-motion pairs (the other pairs of a batch are the negatives)
+    train: TrainConfig = TrainConfig(steps=10_000, batch_size=64, lr=1e-4, warmup_steps=100, checkpoint_every=2000)
     # The protocol (Guo et al. 2022, used by MotionGPT)
     r_precision_batch: int = 32  # one caption against 31 mismatched motions
     replications: int = 20  # repeated runs for 95% confidence intervals (paper: 20)
@@ -209,14 +220,14 @@ LM_TINY = LMConfig(
     text_vocab_size=400, d_model=64, d_ff=128, d_kv=16, num_layers=2, num_heads=4,  # about 0.25M parameters
     feed_forward_proj="gated-gelu", tie_embeddings=False, dropout=0.0,
     max_source_len=96, max_target_len=96,  # 196 frames = 49 codes + markers fit with room for a prompt
-    steps=100, batch_size=16, lr=3e-3, warmup_steps=10, log_every=10, checkpoint_every=0,  # seconds on a CPU
+    train=TrainConfig(steps=100, batch_size=16, lr=3e-3, warmup_steps=10, log_every=10, checkpoint_every=0),  # seconds
 )
 LM_SMALL = LMConfig(
     model="config", tokenizer="trained",
     text_vocab_size=1000, d_model=128, d_ff=256, d_kv=32, num_layers=3, num_heads=4,  # about 1.3M parameters
     feed_forward_proj="gated-gelu", tie_embeddings=False, dropout=0.1,
     max_source_len=96, max_target_len=96,
-    steps=1200, batch_size=32, lr=2e-3, warmup_steps=100, log_every=25, checkpoint_every=400,  # minutes on 2 CPU cores
+    train=TrainConfig(steps=1200, batch_size=32, lr=2e-3, warmup_steps=100, log_every=25, checkpoint_every=400),  # minutes
     # The mixture leans on the paired tasks: 1200 steps of 32 examples hold only ~2 passes of caption->motion
     # at the default 0.3. Measured (120 test captions, greedy, with instruction tuning below): text->motion
     # action 0.30 -> 0.65, side 0.51 -> 0.83. (lr 4e-3 instead of 2e-3 collapses to one caption: action 0.03.)
@@ -232,8 +243,8 @@ LM_BASE = LMConfig(
     model="google/flan-t5-base", tokenizer="google/flan-t5-base",  # falls back to a config T5 + trained tokenizer offline
     d_model=768, d_ff=2048, d_kv=64, num_layers=12, num_heads=12,  # flan-t5-base's architecture (the fallback)
     feed_forward_proj="gated-gelu", tie_embeddings=False,
-    steps=100_000, batch_size=32, lr=2e-4, warmup_steps=1000, log_every=100, checkpoint_every=5000,  # one GPU
-    mixed_precision="bf16",
+    train=TrainConfig(steps=100_000, batch_size=32, lr=2e-4, warmup_steps=1000, log_every=100, checkpoint_every=5000,
+                      mixed_precision="bf16"),  # one GPU
 )
 
 # Motion tokenizers per preset (paper: the VQConfig defaults, the reference's). tiny and small shrink the
@@ -241,8 +252,8 @@ LM_BASE = LMConfig(
 # and keep the smoothed codebook rule they were measured with (notebook 03 compares it with the reference's).
 VQ_TINY = VQConfig(
     width=64, depth=2, num_codes=64, code_dim=32,  # about 0.3M parameters; 4 frames per token as everywhere
-    steps=150, batch_size=32, lr=2e-3, warmup_steps=15, min_lr_ratio=0.1,  # seconds on a CPU
-    log_every=5, checkpoint_every=0,  # history rows every 5 steps; one checkpoint at the end
+    train=TrainConfig(steps=150, batch_size=32, lr=2e-3, warmup_steps=15, min_lr_ratio=0.1,  # seconds on a CPU
+                      log_every=5, checkpoint_every=0),  # history rows every 5 steps; one checkpoint at the end
     codebook_rule="smoothed",
 )
 VQ_SMALL = VQConfig(
@@ -250,29 +261,36 @@ VQ_SMALL = VQConfig(
     # 3000 steps, about 7 minutes on 2 CPU cores. Measured on 300 test clips (semantic checks of the
     # reconstructions; all clips, then clips of seen parameter combinations): action kept 0.68 after 1200
     # steps (no repeated jab stayed a punch), 0.80 / 0.90 after 2400 and 0.90 / 0.97 after 3000.
-    steps=3000, batch_size=64, lr=2e-3, warmup_steps=100, min_lr_ratio=0.1,
-    log_every=20, checkpoint_every=400, codebook_rule="smoothed",
+    train=TrainConfig(steps=3000, batch_size=64, lr=2e-3, warmup_steps=100, min_lr_ratio=0.1, log_every=20,
+                      checkpoint_every=400),
+    codebook_rule="smoothed",
 )
-VQ_BASE = VQConfig(
-    steps=100_000, batch_size=256, mixed_precision="bf16",  # the paper's architecture on one GPU, a third of its steps
-    log_every=100, checkpoint_every=5000,
+VQ_BASE = VQConfig(  # the paper's architecture on one GPU, a third of its steps
+    train=TrainConfig(steps=100_000, batch_size=256, lr=2e-4, warmup_steps=1000, min_lr_ratio=0.05, log_every=100,
+                      checkpoint_every=5000, mixed_precision="bf16"),
 )
 
 # Instruction tuning per preset: a short fine-tune on a CPU for tiny / small, the defaults on one GPU.
-INSTRUCT_TINY = InstructConfig(steps=150, batch_size=16, lr=2e-3, warmup_steps=15, log_every=10, checkpoint_every=0,
-                               max_source_len=128, max_target_len=96)  # seconds on a CPU
-INSTRUCT_SMALL = InstructConfig(steps=800, batch_size=32, lr=1e-3, warmup_steps=50, log_every=25,
-                                checkpoint_every=200, max_source_len=128, max_target_len=96,  # minutes on 2 CPU cores
+INSTRUCT_TINY = InstructConfig(train=TrainConfig(steps=150, batch_size=16, lr=2e-3, warmup_steps=15, log_every=10,
+                                                 checkpoint_every=0),  # seconds on a CPU
+                               max_source_len=128, max_target_len=96)
+INSTRUCT_SMALL = InstructConfig(train=TrainConfig(steps=800, batch_size=32, lr=1e-3, warmup_steps=50, log_every=25,
+                                                  checkpoint_every=200),  # minutes on 2 CPU cores
+                                max_source_len=128, max_target_len=96,
                                 # more of the two translations, less paraphrasing and completion (see LM_SMALL)
                                 mix_text_to_motion=0.35, mix_text_to_motion_length=0.15, mix_motion_to_text=0.3,
                                 mix_predict=0.07, mix_inbetween=0.07, mix_paraphrase=0.06)
 
 # Evaluation per preset: the paper's protocol everywhere; on a CPU a smaller evaluator, fewer runs and captions.
-EVAL_TINY = EvalConfig(embed_dim=64, hidden=64, steps=150, batch_size=32, lr=1e-3, log_every=10, checkpoint_every=0,
+EVAL_TINY = EvalConfig(embed_dim=64, hidden=64,
+                       train=TrainConfig(steps=150, batch_size=32, lr=1e-3, warmup_steps=15, log_every=10,
+                                         checkpoint_every=0),
                        replications=2, num_captions=64, diversity_pairs=30, multimodality_texts=4,
                        multimodality_repeats=4, multimodality_pairs=3, prompt_captions=24)  # seconds on a CPU
-EVAL_SMALL = EvalConfig(embed_dim=128, hidden=128, steps=400, batch_size=64, lr=1e-3, log_every=25,
-                        checkpoint_every=200, replications=5, num_captions=256, diversity_pairs=100,
+EVAL_SMALL = EvalConfig(embed_dim=128, hidden=128,
+                        train=TrainConfig(steps=400, batch_size=64, lr=1e-3, warmup_steps=40, log_every=25,
+                                          checkpoint_every=200),
+                        replications=5, num_captions=256, diversity_pairs=100,
                         multimodality_texts=16, multimodality_repeats=10, multimodality_pairs=10)  # minutes on 2 CPU cores
 
 PRESETS: dict[str, Preset] = {

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from motiongpt_lite.config import Preset, get_preset, run_dir
+from motiongpt_lite.config import Preset, get_preset, run_dir, with_training
 
 __all__ = ["FLAN_T5_SMALL", "ThesisResult", "phrasing_scores", "thesis_experiment"]
 
@@ -156,9 +156,9 @@ def thesis_experiment(preset: Preset | str | None = None, *, text_steps: int, pr
     scores = {}
     for arm, lm_cfg in starts.items():
         folder = root / arm.replace(" ", "_")
-        pre = pretrain(preset, cfg=replace(lm_cfg, steps=pretrain_steps), out_dir=folder / "lm_pretrain",
+        pre = pretrain(preset, cfg=with_training(lm_cfg, steps=pretrain_steps), out_dir=folder / "lm_pretrain",
                        resume=resume, progress=progress)
-        tuned = instruct(preset, cfg=replace(preset.instruct, steps=instruct_steps), pretrained_dir=folder / "lm_pretrain",
+        tuned = instruct(preset, cfg=with_training(preset.instruct, steps=instruct_steps), pretrained_dir=folder / "lm_pretrain",
                          out_dir=folder / "lm_instruct", resume=resume, progress=progress)
         histories.setdefault(arm, {}).update(pretrain=pre.history, instruct=tuned.history)
         gpt = MotionGPT(tuned.lm, motion_tokenizer, fps=spec.fps, max_frames=preset.data.max_frames,

@@ -28,6 +28,7 @@ from torch.utils.data import default_collate
 from tqdm.auto import tqdm
 
 from motiongpt_lite.checkpoints import load_checkpoint, save_checkpoint
+from motiongpt_lite.config import TrainConfig
 from motiongpt_lite.runtime import pick_device, run_folder_lock, seed_everything
 
 __all__ = ["make_accelerator", "make_optimizer", "make_scheduler", "batch_stream", "fit", "StepFn"]
@@ -121,29 +122,26 @@ def _check_writable(checkpoint_path: Path, steps_left: int) -> None:
                               "MOTIONGPT_LITE_CHECKPOINTS at a writable folder (or copy the checkpoints there) and run again.")
 
 
-def fit(model: nn.Module, dataset: Sequence, step_fn: StepFn, *, steps: int, batch_size: int, lr: float,
-        seed: int = 0, weight_decay: float = 0.0, warmup_steps: int = 0, decay: str = "cosine",
-        min_lr_ratio: float = 0.0, grad_clip: float = 1.0, log_every: int = 10,
-        checkpoint_path: str | Path | None = None, checkpoint_every: int = 0, resume: bool = True,
-        stop_after: int | None = None, extra: dict[str, Any] | None = None, collate_fn: Callable | None = None,
+def fit(model: nn.Module, dataset: Sequence, step_fn: StepFn, train: TrainConfig, *, seed: int = 0,
+        checkpoint_path: str | Path | None = None, resume: bool = True, stop_after: int | None = None,
+        extra: dict[str, Any] | None = None, collate_fn: Callable | None = None,
         accelerator: Accelerator | None = None, progress: bool = True, desc: str = "train") -> list[dict[str, float]]:
-    """Train ``model`` for ``steps`` optimizer steps, resuming from ``checkpoint_path`` when it exists.
+    """Train ``model`` for ``train.steps`` optimizer steps, resuming from ``checkpoint_path`` when it exists.
 
     Args:
         model: bare model (wrapped by accelerate here); construct it after seeding for a repeatable init.
         dataset: map-style dataset; batches come from :func:`batch_stream`.
         step_fn: ``(prepared model, batch on device) -> (loss, logs)``; logs are scalars to record.
-        steps: total optimizer steps of the full run (fixes the learning-rate schedule).
-        batch_size: items per process and step.
+        train: the stage's training knobs: ``steps`` (the full run's, fixing the learning-rate schedule),
+            ``batch_size`` (items per process and step), the optimiser and schedule (:func:`make_optimizer`,
+            :func:`make_scheduler`), ``grad_clip`` (0: off), ``log_every`` (steps averaged into one history row)
+            and ``checkpoint_every``.
         seed: seeds the run (and the batch order) when it starts fresh.
-        lr, weight_decay, warmup_steps, decay, min_lr_ratio: see :func:`make_optimizer` / :func:`make_scheduler`.
-        grad_clip: maximum global gradient norm (0 turns clipping off).
-        log_every: steps averaged into one history row.
         checkpoint_path: safetensors file to write (every ``checkpoint_every`` steps and at the end) and resume from.
         resume: continue from ``checkpoint_path`` when it exists (its ``extra["config"]`` must equal ours).
         stop_after: stop (with a checkpoint) once this many steps are done, as if interrupted.
         extra: JSON-able metadata stored in every checkpoint (put the run's config under "config").
-        accelerator: default :func:`make_accelerator` with no mixed precision.
+        accelerator: default :func:`make_accelerator` with ``train.mixed_precision``.
         progress: show a tqdm bar on the main process.
     Returns:
         history: one dict per ``log_every`` steps with "step", "lr", "loss", "elapsed_s" and the averaged logs.
@@ -151,14 +149,15 @@ def fit(model: nn.Module, dataset: Sequence, step_fn: StepFn, *, steps: int, bat
     if stop_after is not None and (isinstance(stop_after, bool) or not isinstance(stop_after, int) or stop_after < 1):
         raise ValueError(f"stop_after={stop_after!r} must be a whole number of steps of at least 1 (training stops "
                          "there with a checkpoint, as if interrupted); leave it None to train every step.")
-    accelerator = accelerator or make_accelerator()
+    accelerator = accelerator or make_accelerator(train.mixed_precision)
+    steps, log_every = train.steps, train.log_every
     checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
     with ExitStack() as held:
         if checkpoint_path is not None and accelerator.is_main_process:  # one process trains into a folder
             held.enter_context(run_folder_lock(checkpoint_path.parent))
         extra = dict(extra or {})
-        optimizer = make_optimizer(model, lr, weight_decay)
-        scheduler = make_scheduler(optimizer, warmup_steps, steps, decay, min_lr_ratio)
+        optimizer = make_optimizer(model, train.lr, train.weight_decay)
+        scheduler = make_scheduler(optimizer, train.warmup_steps, steps, train.decay, train.min_lr_ratio)
         start, history, window = 0, [], {}  # window: logs of the steps since the last history row
         if checkpoint_path and resume and checkpoint_path.exists():
             start, saved = load_checkpoint(checkpoint_path, model, optimizer, scheduler)
@@ -169,7 +168,7 @@ def fit(model: nn.Module, dataset: Sequence, step_fn: StepFn, *, steps: int, bat
         else:
             seed_everything(seed)
         prepared, optimizer = accelerator.prepare(model, optimizer)
-        stream = batch_stream(dataset, batch_size, seed, start, accelerator.num_processes, accelerator.process_index,
+        stream = batch_stream(dataset, train.batch_size, seed, start, accelerator.num_processes, accelerator.process_index,
                               collate_fn)
         end = min(steps, stop_after) if stop_after is not None else steps
         if checkpoint_path is not None and end > start:
@@ -191,8 +190,8 @@ def fit(model: nn.Module, dataset: Sequence, step_fn: StepFn, *, steps: int, bat
                 raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower the learning rate or check the data.")
             optimizer.zero_grad(set_to_none=True)
             accelerator.backward(loss)
-            if grad_clip > 0:
-                accelerator.clip_grad_norm_(prepared.parameters(), grad_clip)
+            if train.grad_clip > 0:
+                accelerator.clip_grad_norm_(prepared.parameters(), train.grad_clip)
             optimizer.step()
             scheduler.step()
             for name, value in {"loss": loss, **logs}.items():
@@ -204,7 +203,7 @@ def fit(model: nn.Module, dataset: Sequence, step_fn: StepFn, *, steps: int, bat
                 window = {}
                 bar.set_postfix(loss=f"{history[-1]['loss']:.4f}")
             bar.update(1)
-            if checkpoint_every and step % checkpoint_every == 0 and step != end:
+            if train.checkpoint_every and step % train.checkpoint_every == 0 and step != end:
                 checkpoint(step)
         bar.close()
         if end > start:

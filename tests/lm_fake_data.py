@@ -46,10 +46,11 @@ def make_fake_dataset(root: str | Path, num_motions: int = 48, seed: int = 0) ->
 
 def fake_preset(steps: int = 40, batch_size: int = 8, **lm_changes):
     """The tiny preset with a 16-code codebook and a short pretraining."""
-    from motiongpt_lite.config import get_preset
+    from motiongpt_lite.config import get_preset, with_training
 
     preset = get_preset("tiny")
-    lm = dataclasses.replace(preset.lm, steps=steps, batch_size=batch_size, warmup_steps=2, log_every=2, **lm_changes)
+    lm = dataclasses.replace(with_training(preset.lm, steps=steps, batch_size=batch_size, warmup_steps=2, log_every=2),
+                             **lm_changes)
     return preset.with_overrides(vq=dataclasses.replace(preset.vq, num_codes=NUM_CODES), lm=lm)
 
 

@@ -18,6 +18,7 @@ import torch
 
 from lm_fake_data import NUM_CODES, fake_preset, make_fake_dataset
 from motiongpt_lite.api import TEXT_TO_MOTION_DECODING, MotionGPT, MotionResult
+from motiongpt_lite.config import with_training
 from motiongpt_lite.data.normalization import Normalizer
 from motiongpt_lite.lm.instruct import instruct
 from motiongpt_lite.lm.pretrain import pretrain
@@ -36,7 +37,7 @@ def gpt(tmp_path_factory) -> MotionGPT:
     data = make_fake_dataset(root / "data", num_motions=24)
     preset = fake_preset(steps=8, batch_size=8, **MICRO)
     pretrain(preset, data_dir=data, tokens_dir=data / "tokens", out_dir=root / "pre", progress=False)
-    cfg = dataclasses.replace(preset.instruct, steps=8, batch_size=8, warmup_steps=1, log_every=4)
+    cfg = with_training(preset.instruct, steps=8, batch_size=8, warmup_steps=1, log_every=4)
     run = instruct(preset, cfg=cfg, data_dir=data, tokens_dir=data / "tokens", pretrained_dir=root / "pre",
                    out_dir=root / "ins", progress=False)
     torch.manual_seed(0)

@@ -17,7 +17,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from motiongpt_lite.config import DataConfig, EvalConfig, get_preset
+from motiongpt_lite.config import DataConfig, EvalConfig, TrainConfig, get_preset
 from motiongpt_lite.data.dataset import load_split
 from motiongpt_lite.data.synthetic.build import build_embedded_dataset
 from motiongpt_lite.eval import evaluator as evaluator_module
@@ -28,8 +28,9 @@ from motiongpt_lite.eval import t2m as t2m_module
 from motiongpt_lite.eval.t2m import (POS_CATEGORIES, TRUST_ENV, T2MEvaluator, UnverifiedFilesError, build_lexicon,
                                      read_plain_pickle, tag_caption)
 
-TOY_EVAL = EvalConfig(embed_dim=32, hidden=32, temperature=0.1, steps=100, batch_size=16, lr=3e-3, log_every=10,
-                      checkpoint_every=0)
+TOY_EVAL = EvalConfig(embed_dim=32, hidden=32, temperature=0.1,
+                      train=TrainConfig(steps=100, batch_size=16, lr=3e-3, warmup_steps=10, log_every=10,
+                                        checkpoint_every=0))
 
 
 def _preset():
@@ -138,7 +139,7 @@ def test_bad_inputs_raise_clear_errors():
 def test_training_lowers_the_loss(trained):
     model, _ = trained
     first, last = model.history[0], model.history[-1]
-    assert last["step"] == TOY_EVAL.steps
+    assert last["step"] == TOY_EVAL.train.steps
     assert first["loss"] > np.log(16) - 0.5  # starts near chance, log(batch)
     assert last["loss"] < first["loss"] - 1.0
     assert last["top1"] > first["top1"]
@@ -176,8 +177,8 @@ def test_save_load_round_trip_and_instant_reuse(trained, datasets, monkeypatch):
 
 
 def test_resume_is_exact(datasets, tmp_path):
-    preset = get_preset("tiny").with_overrides(eval=EvalConfig(embed_dim=8, hidden=8, steps=6, batch_size=8,
-                                                               log_every=2, checkpoint_every=0))
+    preset = get_preset("tiny").with_overrides(eval=EvalConfig(embed_dim=8, hidden=8, train=TrainConfig(
+        steps=6, batch_size=8, warmup_steps=0, log_every=2, checkpoint_every=0)))
     whole = train_evaluator(preset, data_dir=datasets[0], out_dir=tmp_path / "whole", progress=False)
     train_evaluator(preset, data_dir=datasets[0], out_dir=tmp_path / "cut", progress=False, stop_after=3)
     resumed = train_evaluator(preset, data_dir=datasets[0], out_dir=tmp_path / "cut", progress=False)
@@ -326,7 +327,8 @@ def test_evaluator_for_picks_official_or_falls_back(datasets, official, tmp_path
     (tmp_path / "data" / "humanml3d").symlink_to(datasets[0], target_is_directory=True)
     preset = get_preset("tiny").with_overrides(
         data=DataConfig(dataset="humanml3d", num_motions=48),
-        eval=EvalConfig(embed_dim=8, hidden=8, steps=2, batch_size=8, log_every=1, checkpoint_every=0))
+        eval=EvalConfig(embed_dim=8, hidden=8, train=TrainConfig(steps=2, batch_size=8, warmup_steps=0, log_every=1,
+                                                                 checkpoint_every=0)))
     assert isinstance(evaluator_for(preset, progress=False), RetrievalEvaluator)  # "auto", no official files
     shutil.copytree(official[0], tmp_path / "data" / "t2m_evaluators")
     monkeypatch.delenv(TRUST_ENV, raising=False)
@@ -335,8 +337,7 @@ def test_evaluator_for_picks_official_or_falls_back(datasets, official, tmp_path
         evaluator_for(preset.with_overrides(eval=dataclasses.replace(preset.eval, evaluator="t2m")), progress=False)
     monkeypatch.setenv(TRUST_ENV, "1")
     assert isinstance(evaluator_for(preset, progress=False), T2MEvaluator)
-    ours = preset.with_overrides(eval=EvalConfig(evaluator="ours", embed_dim=8, hidden=8, steps=2, batch_size=8,
-                                                 log_every=1, checkpoint_every=0))
+    ours = preset.with_overrides(eval=dataclasses.replace(preset.eval, evaluator="ours"))
     assert isinstance(evaluator_for(ours, progress=False), RetrievalEvaluator)
 
 

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from motiongpt_lite import exercises as ex
-from motiongpt_lite.config import DataConfig, VQConfig, get_preset
+from motiongpt_lite.config import DataConfig, TrainConfig, VQConfig, get_preset
 from motiongpt_lite.data.dataset import MotionWindowDataset, load_split
 from motiongpt_lite.data.normalization import Normalizer
 from motiongpt_lite.runtime import seed_everything
@@ -18,9 +18,10 @@ from motiongpt_lite.vq.model import VQVAE
 from motiongpt_lite.vq.tokenize import MotionTokenizer
 from toy_data import write_random_walk_dataset
 
-LOOP_VQ = VQConfig(width=16, depth=1, down_t=2, num_codes=8, code_dim=8, steps=6, batch_size=4, warmup_steps=2,
-                   log_every=1, checkpoint_every=0, lr=2e-3, quantizer="ema_reset", codebook_rule="reference",
-                   grad_clip=1e-4)  # small enough that clipping acts on these toy gradients
+LOOP_VQ = VQConfig(width=16, depth=1, down_t=2, num_codes=8, code_dim=8, quantizer="ema_reset", codebook_rule="reference",
+                   train=TrainConfig(steps=6, batch_size=4, warmup_steps=2, min_lr_ratio=0.05, log_every=1,
+                                     checkpoint_every=0, lr=2e-3,
+                                     grad_clip=1e-4))  # small enough that clipping acts on these toy gradients
 
 
 @pytest.fixture(scope="module")
@@ -94,11 +95,11 @@ def _loop(cfg, windows, seed, device="cpu", betas=(0.9, 0.99), reseed=True, look
     vq = VQVAE(cfg, motion_dim=windows[0].shape[-1]).to(device)
     if reseed:
         seed_everything(seed)
-    optimizer = torch.optim.AdamW(vq.parameters(), lr=cfg.lr, betas=betas, weight_decay=cfg.weight_decay)
-    schedule = make_scheduler(optimizer, cfg.warmup_steps, cfg.steps, cfg.decay, cfg.min_lr_ratio)
-    batches, codebook, history = batch_stream(windows, cfg.batch_size, seed), None, []
+    optimizer = torch.optim.AdamW(vq.parameters(), lr=cfg.train.lr, betas=betas, weight_decay=cfg.train.weight_decay)
+    schedule = make_scheduler(optimizer, cfg.train.warmup_steps, cfg.train.steps, cfg.train.decay, cfg.train.min_lr_ratio)
+    batches, codebook, history = batch_stream(windows, cfg.train.batch_size, seed), None, []
     vq.train()
-    for _ in range(cfg.steps):
+    for _ in range(cfg.train.steps):
         m = next(batches).to(device)
         z = vq.encode_latent(m)
         flat = z.detach().permute(0, 2, 1).reshape(-1, cfg.code_dim)
@@ -123,7 +124,7 @@ def _loop(cfg, windows, seed, device="cpu", betas=(0.9, 0.99), reseed=True, look
         optimizer.zero_grad()
         loss.backward()
         if clip:
-            torch.nn.utils.clip_grad_norm_(vq.parameters(), cfg.grad_clip)
+            torch.nn.utils.clip_grad_norm_(vq.parameters(), cfg.train.grad_clip)
         optimizer.step()
         schedule.step()
         history.append({"loss": loss.item(), **{k: v.item() for k, v in parts.items()}})

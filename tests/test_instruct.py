@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from lm_fake_data import NUM_CODES, fake_preset, make_fake_dataset
+from motiongpt_lite.config import with_training
 from motiongpt_lite.lm.instruct import InstructDataset, family_weights, instruct, make_instruction
 from motiongpt_lite.lm.model import MotionLM
 from motiongpt_lite.lm.parse import parse_text
@@ -35,7 +36,7 @@ def run_dirs(tmp_path_factory):
     data = make_fake_dataset(root / "data", num_motions=24)
     preset = fake_preset(steps=6, batch_size=8, **MICRO)
     pretrain(preset, data_dir=data, tokens_dir=data / "tokens", out_dir=root / "pre", progress=False)
-    cfg = dataclasses.replace(preset.instruct, steps=6, batch_size=8, warmup_steps=1, log_every=2)
+    cfg = with_training(preset.instruct, steps=6, batch_size=8, warmup_steps=1, log_every=2)
     return preset, cfg, data, root
 
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from motiongpt_lite.config import get_preset
+from motiongpt_lite.config import get_preset, with_training
 from motiongpt_lite.data.dataset import load_split
 from motiongpt_lite.data.features import joints_to_features
 from motiongpt_lite.data.normalization import compute_mean_std
@@ -88,9 +88,10 @@ def test_a_kit_folder_goes_through_data_vq_tokens_and_evaluate(tmp_path, monkeyp
     tiny = get_preset("tiny")
     preset = tiny.with_overrides(
         data=replace(tiny.data, dataset="kit", min_frames=24),
-        vq=replace(tiny.vq, steps=4, batch_size=4, log_every=2), lm=replace(tiny.lm, steps=4, batch_size=4, log_every=2),
-        instruct=replace(tiny.instruct, steps=4, batch_size=4, log_every=2),
-        eval=replace(tiny.eval, steps=4, batch_size=4, log_every=2, replications=1, num_captions=8, multimodality_texts=2,
+        vq=with_training(tiny.vq, steps=4, batch_size=4, log_every=2),
+        lm=with_training(tiny.lm, steps=4, batch_size=4, log_every=2),
+        instruct=with_training(tiny.instruct, steps=4, batch_size=4, log_every=2),
+        eval=replace(with_training(tiny.eval, steps=4, batch_size=4, log_every=2), replications=1, num_captions=8, multimodality_texts=2,
                      multimodality_repeats=2, multimodality_pairs=1, diversity_pairs=4))
     assert preset_spec(preset).name == "kit"
     report = run(preset, stages=["data", "vq", "tokens", "pretrain", "instruct", "evaluate"])

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from motiongpt_lite.config import get_preset
+from motiongpt_lite.config import get_preset, with_training
 from motiongpt_lite.lm.model import load_text_model
 from motiongpt_lite.lm.tasks import prompt_texts
 from motiongpt_lite.lm.templates import FAMILIES
@@ -89,7 +89,7 @@ def test_text_first_differs_from_random_init_only_in_its_weights(in_tiny_run, tm
     run = text_pretrain(TINY, out_dir=tmp_path / "text", steps=30, progress=False)
     assert run.history[-1]["loss"] < run.history[0]["loss"]
     assert {"loss_span_text", "loss_paraphrase"} <= set(run.history[-1])
-    short = dataclasses.replace(TINY.lm, steps=2)
+    short = with_training(TINY.lm, steps=2)
     random_arm = pretrain(TINY, cfg=short, out_dir=tmp_path / "random", progress=False).lm
     text_cfg = dataclasses.replace(short, model=str(run.folder), tokenizer=str(run.folder))
     text_arm = pretrain(TINY, cfg=text_cfg, out_dir=tmp_path / "first", progress=False).lm

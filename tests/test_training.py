@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from motiongpt_lite.checkpoints import load_checkpoint, load_model_weights, save_checkpoint
+from motiongpt_lite.config import TrainConfig
 from motiongpt_lite.training import batch_stream, fit, make_optimizer, make_scheduler
 
 
@@ -48,13 +49,16 @@ def toy_step(model, batch):
     return loss, {"mse": loss.detach()}
 
 
+TOY_TRAINING = TrainConfig(steps=12, batch_size=8, lr=1e-2, warmup_steps=3, log_every=4, min_lr_ratio=0.0,
+                           checkpoint_every=0)
+
+
 def run_toy(tmp_path, **kwargs):
     torch.manual_seed(0)
     model = Toy()
-    kwargs = {"steps": 12, "batch_size": 8, "lr": 1e-2, "seed": 3, "warmup_steps": 3, "log_every": 4,
-              "checkpoint_path": tmp_path / "ckpt.safetensors", "progress": False, "extra": {"config": {"a": 1}},
-              **kwargs}
-    history = fit(model, Points(), toy_step, **kwargs)
+    kwargs = {"seed": 3, "checkpoint_path": tmp_path / "ckpt.safetensors", "progress": False,
+              "extra": {"config": {"a": 1}}, **kwargs}
+    history = fit(model, Points(), toy_step, TOY_TRAINING, **kwargs)
     return model, history
 
 
@@ -146,7 +150,7 @@ def test_a_folder_that_cannot_be_written_is_refused_before_the_first_step(tmp_pa
     steps = []
     monkeypatch.setattr(training.os, "access", lambda path, mode: False)  # as a non-root user sees a 0555 folder
     with pytest.raises(PermissionError, match=r"cannot be written and 12 training steps are left.*MOTIONGPT_LITE_CHECKPOINTS"):
-        fit(Toy(), Points(), lambda m, b: steps.append(1) or toy_step(m, b), steps=12, batch_size=8, lr=1e-2,
+        fit(Toy(), Points(), lambda m, b: steps.append(1) or toy_step(m, b), TOY_TRAINING,
             checkpoint_path=tmp_path / "ckpt.safetensors", progress=False)
     assert steps == []
 

@@ -11,14 +11,15 @@ import scipy.spatial
 import torch
 import torch.multiprocessing as mp
 
-from motiongpt_lite.config import DataConfig, VQConfig, get_preset
+from motiongpt_lite.config import DataConfig, TrainConfig, VQConfig, get_preset
 from motiongpt_lite.vq import (VQVAE, EMAQuantizer, EMAResetQuantizer, MotionTokenizer, Quantizer, decode, encode,
                                evaluate_tokenizer, make_quantizer, tokenize_dataset, train_vq)
 from motiongpt_lite.vq.metrics import accel_error, code_perplexity, codebook_usage, mpjpe, pa_mpjpe, procrustes_align
 from toy_data import write_random_walk_dataset
 
-TINY_VQ = VQConfig(width=16, depth=1, down_t=2, num_codes=8, code_dim=8, steps=6, batch_size=4, warmup_steps=2,
-                   log_every=2, checkpoint_every=0)
+TINY_VQ = VQConfig(width=16, depth=1, down_t=2, num_codes=8, code_dim=8,
+                   train=TrainConfig(steps=6, batch_size=4, warmup_steps=2, min_lr_ratio=0.05, log_every=2,
+                                     checkpoint_every=0))
 
 
 def _columns(*vectors) -> torch.Tensor:

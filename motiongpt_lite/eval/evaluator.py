@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -257,9 +257,15 @@ def evaluator_dir(preset: Preset) -> Path:
 
 
 def _run_config(cfg: EvalConfig, preset: Preset, data_dir: Path) -> dict[str, Any]:
-    """The settings a trained evaluator depends on (changing any of them retrains it)."""
-    trained_on = ("embed_dim", "hidden", "temperature", "steps", "batch_size", "lr")
-    knobs = {k: v for k, v in asdict(cfg).items() if k in trained_on}
+    """The settings a trained evaluator depends on (changing any of them retrains it). The schedule's knobs are
+    recorded where they leave the recipe evaluators trained with before it was configurable (warm-up of a tenth of
+    the steps up to 100, cosine to 0.1, clipping at 1, no weight decay, float32), so those runs stay valid."""
+    train = cfg.train
+    former = replace(train, warmup_steps=min(100, train.steps // 10), decay="cosine", min_lr_ratio=0.1, grad_clip=1.0,
+                     weight_decay=0.0, mixed_precision="no")
+    knobs = {"embed_dim": cfg.embed_dim, "hidden": cfg.hidden, "temperature": cfg.temperature, "steps": train.steps,
+             "batch_size": train.batch_size, "lr": train.lr,
+             **{k: v for k, v in asdict(train).items() if v != getattr(former, k)}}
     return {"eval": knobs, "seed": preset.seed, "data": dataset_fingerprint(data_dir), "max_frames": preset.data.max_frames,
             "min_frames": preset.data.min_frames}
 
@@ -298,7 +304,7 @@ def train_evaluator(preset: Preset | str | None = None, data_dir: str | Path | N
     info_path = folder / "evaluator.json"
     if resume and info_path.exists():
         training = json.loads(info_path.read_text(encoding="utf-8")).get("training", {})
-        if training.get("config") == run and training.get("step") == cfg.steps:
+        if training.get("config") == run and training.get("step") == cfg.train.steps:
             return RetrievalEvaluator.load(folder)
     spec = spec_of(data_dir)
     split = load_split(data_dir, "train", dataset=spec, min_frames=preset.data.min_frames)
@@ -310,19 +316,17 @@ def train_evaluator(preset: Preset | str | None = None, data_dir: str | Path | N
                                split.normalizer.mean, split.normalizer.std, cfg.embed_dim, cfg.hidden,
                                spec.name)
     pairs = MotionTextDataset(split, unit_length=UNIT_LENGTH, max_frames=preset.data.max_frames, seed=preset.seed)
-    accelerator = make_accelerator("no", preset.device)
+    accelerator = make_accelerator(cfg.train.mixed_precision, preset.device)
     with one_cpu_thread(accelerator.device):
-        history = fit(model, pairs, lambda m, batch: evaluator_step(m, batch, cfg.temperature), steps=cfg.steps,
-                      batch_size=min(cfg.batch_size, len(pairs)), lr=cfg.lr, seed=preset.seed,
-                      warmup_steps=min(100, cfg.steps // 10), decay="cosine", min_lr_ratio=0.1, grad_clip=1.0,
-                      log_every=cfg.log_every, checkpoint_path=folder / "checkpoint.safetensors",
-                      checkpoint_every=cfg.checkpoint_every, resume=resume, stop_after=stop_after,
+        train = replace(cfg.train, batch_size=min(cfg.train.batch_size, len(pairs)))  # a tiny split: one batch
+        history = fit(model, pairs, lambda m, batch: evaluator_step(m, batch, cfg.temperature), train, seed=preset.seed,
+                      checkpoint_path=folder / "checkpoint.safetensors", resume=resume, stop_after=stop_after,
                       extra={"config": run}, collate_fn=collate_motion_text, accelerator=accelerator,
                       progress=progress, desc=f"evaluator {preset.name}")
     model = accelerator.unwrap_model(model).cpu().eval()
     model.history = history
     if accelerator.is_main_process:
-        done = cfg.steps if stop_after is None else min(cfg.steps, stop_after)
+        done = cfg.train.steps if stop_after is None else min(cfg.train.steps, stop_after)
         model.save(folder, {"config": run, "step": done, "history": history})
     return model
 

@@ -277,7 +277,7 @@ def check_exercise_3_3(train_by_hand: Callable, prediction: str, preset, cfg, wi
 
     from motiongpt_lite.vq.train import train_vq
 
-    exercise_cfg = (cfg.quantizer, cfg.codebook_rule, cfg.log_every, cfg.mixed_precision)
+    exercise_cfg = (cfg.quantizer, cfg.codebook_rule, cfg.train.log_every, cfg.train.mixed_precision)
     assert exercise_cfg == ("ema_reset", "reference", 1, "no"), (
         "pass the exercise's loop_cfg (EMA + reset, the reference's rule, log_every=1, float32).")
     names = ("loss", "recon", "velocity", "commit")
@@ -288,7 +288,7 @@ def check_exercise_3_3(train_by_hand: Callable, prediction: str, preset, cfg, wi
 
     def compare(mine, package, what):
         nonlocal worst
-        assert len(mine) == len(package), f"{what}: {len(mine)} logged steps, expected {len(package)} (cfg.steps)."
+        assert len(mine) == len(package), f"{what}: {len(mine)} logged steps, expected {len(package)} (cfg.train.steps)."
         for name in names:
             ours = torch.tensor([float(row[name]) for row in mine], dtype=torch.float64)
             theirs = torch.tensor([row[name] for row in package], dtype=torch.float64)

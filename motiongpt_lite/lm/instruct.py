@@ -23,13 +23,13 @@ How examples look (K codes; ``<som>``/``<eom>``/``<mask>`` are the markers ``<mo
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from motiongpt_lite.config import InstructConfig, Preset, get_preset, run_dir
+from motiongpt_lite.config import InstructConfig, Preset, get_preset, run_dir, stored_settings
 from motiongpt_lite.data.dataset import SeededDataset, content_fingerprint, dataset_fingerprint
 from motiongpt_lite.lm.model import MotionLM
 from motiongpt_lite.lm.tasks import ComposedItems, MotionText, collate_examples, seq2seq_step
@@ -209,16 +209,14 @@ def instruct(preset: Preset | str | None = None, *, cfg: InstructConfig | None =
     dataset = InstructDataset(items, lm.tokenizer, lm.vocab, cfg, seed=preset.seed, fps=spec.fps,
                              max_frames=preset.data.max_frames)
     folder = Path(out_dir) if out_dir else lm_instruct_dir(preset)
-    config = json.loads(json.dumps({"instruct": asdict(cfg), "seed": preset.seed, "pretrained": content_fingerprint(
+    config = json.loads(json.dumps({"instruct": stored_settings(cfg), "seed": preset.seed, "pretrained": content_fingerprint(
                                         (pretrained / "model").glob("*.safetensors")),
                                     "data": dataset_fingerprint(data_dir),
                                     "tokens": content_fingerprint(tokens_dir.glob("*.npy"))}))  # tuples -> lists, as stored
-    accelerator = make_accelerator(cfg.mixed_precision, preset.device)
-    history = fit(lm.model, dataset, instruct_step, steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
-                  seed=preset.seed, weight_decay=cfg.weight_decay, warmup_steps=cfg.warmup_steps, decay=cfg.decay,
-                  min_lr_ratio=cfg.min_lr_ratio, grad_clip=cfg.grad_clip, log_every=cfg.log_every,
-                  checkpoint_path=folder / "checkpoint.safetensors" if save else None,
-                  checkpoint_every=cfg.checkpoint_every, resume=resume, stop_after=stop_after,
+    accelerator = make_accelerator(cfg.train.mixed_precision, preset.device)
+    history = fit(lm.model, dataset, instruct_step, cfg.train, seed=preset.seed,
+                  checkpoint_path=folder / "checkpoint.safetensors" if save else None, resume=resume,
+                  stop_after=stop_after,
                   extra={"config": config}, collate_fn=collate_examples, accelerator=accelerator,
                   progress=progress, desc=f"instruct {preset.name}")
     lm.model = accelerator.unwrap_model(lm.model).cpu().eval()

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from motiongpt_lite.config import LMConfig, Preset, get_preset, run_dir
+from motiongpt_lite.config import LMConfig, Preset, get_preset, run_dir, stored_settings
 from motiongpt_lite.data.dataset import content_fingerprint, dataset_fingerprint, load_split
 from motiongpt_lite.lm.model import MotionLM
 from motiongpt_lite.lm.parse import parse_ids
@@ -159,13 +159,11 @@ def pretrain(preset: Preset | str | None = None, *, cfg: LMConfig | None = None,
         raise ValueError(f"tokens in {tokens_dir} reach code {largest} but the preset's codebook has "
                          f"{preset.vq.num_codes} codes; re-tokenize with this preset's motion tokenizer.")
     dataset = PretrainDataset(items, lm.tokenizer, lm.vocab, cfg, seed=preset.seed, max_frames=preset.data.max_frames)
-    accelerator = make_accelerator(cfg.mixed_precision, preset.device)
-    history = fit(lm.model, dataset, pretrain_step, steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
-                  seed=preset.seed, weight_decay=cfg.weight_decay, warmup_steps=cfg.warmup_steps, decay=cfg.decay,
-                  min_lr_ratio=cfg.min_lr_ratio, grad_clip=cfg.grad_clip, log_every=cfg.log_every,
-                  checkpoint_path=folder / "checkpoint.safetensors" if save else None,
-                  checkpoint_every=cfg.checkpoint_every, resume=resume, stop_after=stop_after,
-                  extra={"config": {"lm": asdict(cfg), "num_codes": preset.vq.num_codes, "seed": preset.seed,
+    accelerator = make_accelerator(cfg.train.mixed_precision, preset.device)
+    history = fit(lm.model, dataset, pretrain_step, cfg.train, seed=preset.seed,
+                  checkpoint_path=folder / "checkpoint.safetensors" if save else None, resume=resume,
+                  stop_after=stop_after,
+                  extra={"config": {"lm": stored_settings(cfg), "num_codes": preset.vq.num_codes, "seed": preset.seed,
                                     "data": dataset_fingerprint(data_dir),
                                     "tokens": content_fingerprint(tokens_dir.glob("*.npy"))}},
                   collate_fn=collate_examples, accelerator=accelerator, progress=progress,

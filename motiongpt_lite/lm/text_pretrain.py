@@ -17,12 +17,12 @@ motion stages load it exactly as they load ``google/flan-t5-small``: name the fo
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from motiongpt_lite.config import LMConfig, Preset, get_preset
+from motiongpt_lite.config import LMConfig, Preset, get_preset, stored_settings, with_training
 from motiongpt_lite.data.dataset import SeededDataset
 from motiongpt_lite.lm.model import FROM_CONFIG, load_text_model, save_t5
 from motiongpt_lite.lm.tasks import collate_examples, seq2seq_step, span_corrupt
@@ -132,7 +132,7 @@ def text_pretrain(preset: Preset | str | None = None, *, out_dir: str | Path, st
     from motiongpt_lite.vq.train import vq_dir
 
     preset = preset if isinstance(preset, Preset) else get_preset(preset)
-    cfg = replace(cfg or preset.lm, steps=steps)
+    cfg = with_training(cfg or preset.lm, steps=steps)
     if cfg.model != FROM_CONFIG:
         raise ValueError(f"text_pretrain builds the T5 from the preset's config, but model={cfg.model!r} names "
                          "pretrained weights; pass cfg=replace(preset.lm, model='config', tokenizer='trained').")
@@ -142,13 +142,10 @@ def text_pretrain(preset: Preset | str | None = None, *, out_dir: str | Path, st
     model, tokenizer, message = load_text_model(cfg, tokenizer_texts(items), seed=preset.seed)
     corpus = TextCorpus([item.captions for item in items], tokenizer, cfg, paraphrase_rate, seed=preset.seed)
     folder = Path(out_dir)
-    accelerator = make_accelerator(cfg.mixed_precision, preset.device)
-    history = fit(model, corpus, lambda m, b: seq2seq_step(m, b, TEXT_TASKS), steps=cfg.steps,
-                  batch_size=cfg.batch_size, lr=cfg.lr, seed=preset.seed, weight_decay=cfg.weight_decay,
-                  warmup_steps=cfg.warmup_steps, decay=cfg.decay, min_lr_ratio=cfg.min_lr_ratio,
-                  grad_clip=cfg.grad_clip, log_every=cfg.log_every, checkpoint_path=folder / "checkpoint.safetensors",
-                  checkpoint_every=cfg.checkpoint_every, resume=resume,
-                  extra={"config": json.loads(json.dumps({"lm": asdict(cfg), "paraphrase_rate": paraphrase_rate,
+    accelerator = make_accelerator(cfg.train.mixed_precision, preset.device)
+    history = fit(model, corpus, lambda m, b: seq2seq_step(m, b, TEXT_TASKS), cfg.train, seed=preset.seed,
+                  checkpoint_path=folder / "checkpoint.safetensors", resume=resume,
+                  extra={"config": json.loads(json.dumps({"lm": stored_settings(cfg), "paraphrase_rate": paraphrase_rate,
                                                           "seed": preset.seed}))},
                   collate_fn=collate_examples, accelerator=accelerator, progress=progress,
                   desc=f"text pretrain {preset.name}")
@@ -157,4 +154,4 @@ def text_pretrain(preset: Preset | str | None = None, *, out_dir: str | Path, st
         save_t5(model, tokenizer, folder / "model")
         (folder / "history.json").write_text(json.dumps(history, indent=1))
     return TextPretrainRun(folder / "model", history,
-                           f"{message} Then {cfg.steps} steps of text-only pretraining ({', '.join(TEXT_TASKS)}).")
+                           f"{message} Then {cfg.train.steps} steps of text-only pretraining ({', '.join(TEXT_TASKS)}).")

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 import torch
 
-from motiongpt_lite.config import VQConfig
+from motiongpt_lite.config import VQConfig, stage_config, stored_settings
 from motiongpt_lite.config import reference_dir as config_reference_dir
 from motiongpt_lite.data.dataset import MotionClip, load_split
 from motiongpt_lite.data.registry import spec_of
@@ -149,7 +149,7 @@ class MotionTokenizer:
         its training checkpoint is already there, holding the weights and what resuming needs."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "config.json").write_text(json.dumps({"vq": asdict(self.vq.cfg), "motion_dim": self.vq.motion_dim},
+        (folder / "config.json").write_text(json.dumps({"vq": stored_settings(self.vq.cfg), "motion_dim": self.vq.motion_dim},
                                                        indent=2))
         self.normalizer.save(folder)
         if weights:
@@ -163,7 +163,7 @@ class MotionTokenizer:
             raise FileNotFoundError(f"{folder} holds no trained tokenizer (config.json missing); run "
                                     "`motiongpt-lite train-vq --preset P` first.")
         config = json.loads((folder / "config.json").read_text())
-        vq = VQVAE(VQConfig(**config["vq"]), motion_dim=config["motion_dim"])
+        vq = VQVAE(stage_config(VQConfig, config["vq"]), motion_dim=config["motion_dim"])
         load_model_weights(folder / "checkpoint.safetensors", vq)
         return cls(vq.to(device).eval(), Normalizer.from_folder(folder))
 

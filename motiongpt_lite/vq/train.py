@@ -8,13 +8,13 @@ dataset's ``Mean.npy``/``Std.npy``: everything :meth:`MotionTokenizer.load` need
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from motiongpt_lite.config import Preset, VQConfig, get_preset, run_dir
+from motiongpt_lite.config import Preset, VQConfig, get_preset, run_dir, stored_settings
 from motiongpt_lite.data.dataset import MotionWindowDataset, dataset_fingerprint, load_split
 from motiongpt_lite.data.registry import dataset_dir, spec_of
 from motiongpt_lite.runtime import seed_everything
@@ -67,7 +67,7 @@ def vq_step(model: torch.nn.Module, motion: torch.Tensor, cfg: VQConfig) -> tupl
 def _recorded(cfg: VQConfig) -> dict:
     """The settings a VQ checkpoint records. Checkpoints written before ``codebook_rule`` existed were trained
     with the smoothed rule and do not name it; leaving it out for that rule keeps them resumable."""
-    settings = asdict(cfg)
+    settings = stored_settings(cfg)
     if settings["codebook_rule"] == "smoothed":
         del settings["codebook_rule"]
     return settings
@@ -108,13 +108,10 @@ def train_vq(preset: Preset | str | None = None, *, cfg: VQConfig | None = None,
     seed_everything(preset.seed)
     vq = VQVAE(cfg, motion_dim=split.skeleton.feature_dim)
     folder = Path(out_dir) if out_dir else vq_dir(preset)
-    accelerator = make_accelerator(cfg.mixed_precision, preset.device)
-    history = fit(vq, windows, lambda model, motion: vq_step(model, motion, cfg), steps=cfg.steps,
-                  batch_size=cfg.batch_size, lr=cfg.lr, seed=preset.seed, weight_decay=cfg.weight_decay,
-                  warmup_steps=cfg.warmup_steps, decay=cfg.decay, min_lr_ratio=cfg.min_lr_ratio,
-                  grad_clip=cfg.grad_clip, log_every=cfg.log_every,
-                  checkpoint_path=folder / "checkpoint.safetensors" if save else None,
-                  checkpoint_every=cfg.checkpoint_every, resume=resume, stop_after=stop_after,
+    accelerator = make_accelerator(cfg.train.mixed_precision, preset.device)
+    history = fit(vq, windows, lambda model, motion: vq_step(model, motion, cfg), cfg.train, seed=preset.seed,
+                  checkpoint_path=folder / "checkpoint.safetensors" if save else None, resume=resume,
+                  stop_after=stop_after,
                   extra={"config": {"vq": _recorded(cfg), "window_frames": window, "seed": preset.seed,
                                     "data": dataset_fingerprint(data_dir)}},
                   accelerator=accelerator, progress=progress, desc=f"vq {preset.name}")
