@@ -142,15 +142,15 @@ def _cmd_thesis(args) -> None:
 
 def _cmd_bench(args) -> None:
     if args.what == "vq":
-        from motiongpt_lite.bench import bench_vq
+        from motiongpt_lite.tools.bench import bench_vq
 
         bench_vq(device=args.device)
     elif args.what == "lm":
-        from motiongpt_lite.bench import bench_lm
+        from motiongpt_lite.tools.bench import bench_lm
 
         bench_lm(device=args.device)
     else:
-        from motiongpt_lite.bench import bench_concurrency
+        from motiongpt_lite.tools.bench import bench_concurrency
 
         bench_concurrency(processes=args.processes)
 
@@ -241,10 +241,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help="auto, cpu, cuda or mps")
     p.set_defaults(func=_cmd_bench)
 
-    from motiongpt_lite.classroom import add_subcommands as add_classroom_commands
+    from motiongpt_lite.tools.classroom import add_subcommands as add_classroom_commands
 
     add_classroom_commands(sub)  # student, progress, lint-notebooks
-    from motiongpt_lite.notebook_check import add_subcommands as add_notebook_check
+    from motiongpt_lite.tools.notebook_check import add_subcommands as add_notebook_check
 
     add_notebook_check(sub)  # check-notebooks
     return parser

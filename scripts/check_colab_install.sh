@@ -54,7 +54,8 @@ import os
 os.environ.pop("MOTIONGPT_LITE_PRESET", None)
 import motiongpt_lite
 from motiongpt_lite.runtime import colab_setup, versions
-from motiongpt_lite import api, viz, pipeline, classroom  # every layer imports with the installed dependencies
+from motiongpt_lite import api, viz, pipeline
+from motiongpt_lite.tools import classroom  # every layer imports with the installed dependencies
 colab_setup(use_drive=False)
 print("[colab-install] versions:", versions())
 print("[colab-install] installed at", os.path.dirname(motiongpt_lite.__file__))

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from motiongpt_lite import classroom
-from motiongpt_lite.classroom import (RAISES_TAG, SETUP_LINES, UnbalancedMarkers, find_exercises, lint_notebook,
+from motiongpt_lite.tools import classroom
+from motiongpt_lite.tools.classroom import (RAISES_TAG, SETUP_LINES, UnbalancedMarkers, find_exercises, lint_notebook,
                                       notebook_progress, progress, progress_report, student_notebook,
                                       write_student_copies)
 from motiongpt_lite.runtime import colab_setup

@@ -97,7 +97,7 @@ def test_save_and_load_round_trip(lm, tmp_path):
 
 
 def test_benchmark_of_the_tiny_setting_reports_positive_speeds():
-    from motiongpt_lite.bench import bench_lm_setting
+    from motiongpt_lite.tools.bench import bench_lm_setting
 
     row = bench_lm_setting("tiny", steps=1, batch_size=2, repeats=1, device="cpu")
     assert row["setting"] == "tiny" and row["params_m"] > 0 and row["vocab"] > get_preset("tiny").vq.num_codes

@@ -1,4 +1,4 @@
-"""`motiongpt-lite check-notebooks` (motiongpt_lite.notebook_check): notebooks run top to bottom in fresh kernels,
+"""`motiongpt-lite check-notebooks` (motiongpt_lite.tools.notebook_check): notebooks run top to bottom in fresh kernels,
 a failing one is reported with the cell it stopped at, the table holds result, time and size per notebook,
 and the executed copies go to a scratch folder, never over the notebooks."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from motiongpt_lite.cli import main
-from motiongpt_lite.notebook_check import MARKER, NotebookRun, check_notebooks, run_notebook, runs_table
+from motiongpt_lite.tools.notebook_check import MARKER, NotebookRun, check_notebooks, run_notebook, runs_table
 
 pytest.importorskip("nbclient")
 

@@ -261,7 +261,7 @@ POLICIES = {  # name -> environment of the child processes
 
 def _rates(processes: int, seconds: float, env: dict) -> list[float]:
     """Start ``processes`` children at once, each timing ``small`` training steps; their steps/s."""
-    code = (f"import motiongpt_lite; from motiongpt_lite.bench import training_steps_per_second as f; "
+    code = (f"import motiongpt_lite; from motiongpt_lite.tools.bench import training_steps_per_second as f; "
             f"print(f({seconds}))")
     child_env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"} | env  # the policy alone decides
     children = [subprocess.Popen([sys.executable, "-c", code], env=child_env, stdout=subprocess.PIPE, text=True)

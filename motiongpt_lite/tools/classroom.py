@@ -19,7 +19,7 @@ Notebook 00 ends with the progress report; ``docs/teaching.md`` explains how a t
   (``NOTEBOOKS.md``); the tests run it over ``notebooks/*.ipynb``.
 
 Commands: ``motiongpt-lite student [--out DIR]``, ``motiongpt-lite progress [DIR] [--run]`` and
-``motiongpt-lite lint-notebooks`` (also ``python -m motiongpt_lite.classroom ...``). Only the standard
+``motiongpt-lite lint-notebooks`` (also ``python -m motiongpt_lite.tools.classroom ...``). Only the standard
 library is needed, except for ``--run``, which executes notebooks with ``nbclient``.
 """
 from __future__ import annotations
@@ -612,8 +612,8 @@ def run_tool(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m motiongpt_lite.classroom student|progress|lint-notebooks ...``"""
-    parser = argparse.ArgumentParser(prog="python -m motiongpt_lite.classroom", description=__doc__.splitlines()[0])
+    """``python -m motiongpt_lite.tools.classroom student|progress|lint-notebooks ...``"""
+    parser = argparse.ArgumentParser(prog="python -m motiongpt_lite.tools.classroom", description=__doc__.splitlines()[0])
     add_subcommands(parser.add_subparsers(dest="command", required=True))
     return run_tool(parser, argv)
 

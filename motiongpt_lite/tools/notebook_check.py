@@ -246,10 +246,10 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m motiongpt_lite.notebook_check [--preset small] [--clean] ...``"""
-    parser = argparse.ArgumentParser(prog="python -m motiongpt_lite.notebook_check", description=__doc__.splitlines()[0])
+    """``python -m motiongpt_lite.tools.notebook_check [--preset small] [--clean] ...``"""
+    parser = argparse.ArgumentParser(prog="python -m motiongpt_lite.tools.notebook_check", description=__doc__.splitlines()[0])
     add_subcommands(parser.add_subparsers(dest="command"))
-    from motiongpt_lite.classroom import run_tool
+    from motiongpt_lite.tools.classroom import run_tool
 
     return run_tool(parser, ["check-notebooks", *(argv if argv is not None else sys.argv[1:])])
 
