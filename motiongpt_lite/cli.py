@@ -22,7 +22,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from motiongpt_lite.config import PRESETS, embedded_dir, get_preset
+from motiongpt_lite.config import PRESETS, embedded_dir, get_preset, smoke_preset
 
 __all__ = ["main"]
 
@@ -44,7 +44,8 @@ def _locked(command):
 def _cmd_run(args) -> None:
     from motiongpt_lite.pipeline import run
 
-    run(get_preset(args.preset), stages=args.stages, redo=args.redo)
+    preset = get_preset(args.preset)
+    run(smoke_preset(preset) if args.smoke else preset, stages=args.stages, redo=args.redo)
 
 
 @_locked
@@ -181,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", help=f"one of {presets} (default: $MOTIONGPT_LITE_PRESET or small)")
     p.add_argument("--stages", nargs="+", help="run only these stages, in the order given")
     p.add_argument("--redo", action="store_true", help="run stages again even if an earlier run finished them")
+    p.add_argument("--smoke", action="store_true", help="two steps of every stage at the preset's full width on a few "
+                   "clips, into checkpoints/<preset>-smoke: checks the code path in minutes, learns nothing")
     p.set_defaults(func=_cmd_run)
 
     data = sub.add_parser("data", help="datasets").add_subparsers(dest="data_command", required=True)

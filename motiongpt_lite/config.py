@@ -17,7 +17,7 @@ import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
-__all__ = ["TrainConfig", "with_training", "stored_settings", "stage_config", "DataConfig", "VQConfig", "LMConfig", "InstructConfig", "EvalConfig", "Preset", "PRESETS", "get_preset", "data_root", "checkpoint_root", "embedded_dir", "run_dir", "real_data_roots", "reference_dir", "PRESET_ENV"]
+__all__ = ["TrainConfig", "with_training", "stored_settings", "stage_config", "smoke_preset", "DataConfig", "VQConfig", "LMConfig", "InstructConfig", "EvalConfig", "Preset", "PRESETS", "get_preset", "data_root", "checkpoint_root", "embedded_dir", "run_dir", "real_data_roots", "reference_dir", "PRESET_ENV"]
 
 PRESET_ENV = "MOTIONGPT_LITE_PRESET"
 DEFAULT_PRESET = "small"
@@ -40,7 +40,8 @@ class TrainConfig:
     grad_clip: float = 1.0  # clip the global gradient norm to this (0 turns clipping off)
     log_every: int = 100  # steps averaged into one row of the loss history
     checkpoint_every: int = 5000  # steps between checkpoints (a final one is always written)
-    mixed_precision: str = "no"  # accelerate's "no", "fp16" or "bf16"
+    mixed_precision: str = "no"  # accelerate's "no", "fp16" or "bf16", or "auto": bf16 on a GPU that has it, fp16 on
+    # one that does not (a T4), float32 on a CPU or Apple MPS (motiongpt_lite.training.resolve_precision)
 
 
 def with_training(cfg, **changes):
@@ -244,7 +245,7 @@ LM_BASE = LMConfig(
     d_model=768, d_ff=2048, d_kv=64, num_layers=12, num_heads=12,  # flan-t5-base's architecture (the fallback)
     feed_forward_proj="gated-gelu", tie_embeddings=False,
     train=TrainConfig(steps=100_000, batch_size=32, lr=2e-4, warmup_steps=1000, log_every=100, checkpoint_every=5000,
-                      mixed_precision="bf16"),  # one GPU
+                      mixed_precision="auto"),  # one GPU
 )
 
 # Motion tokenizers per preset (paper: the VQConfig defaults, the reference's). tiny and small shrink the
@@ -267,7 +268,7 @@ VQ_SMALL = VQConfig(
 )
 VQ_BASE = VQConfig(  # the paper's architecture on one GPU, a third of its steps
     train=TrainConfig(steps=100_000, batch_size=256, lr=2e-4, warmup_steps=1000, min_lr_ratio=0.05, log_every=100,
-                      checkpoint_every=5000, mixed_precision="bf16"),
+                      checkpoint_every=5000, mixed_precision="auto"),
 )
 
 # Instruction tuning per preset: a short fine-tune on a CPU for tiny / small, the defaults on one GPU.
@@ -306,6 +307,19 @@ PRESETS: dict[str, Preset] = {
     # MotionGPT's own settings (HumanML3D, 64-frame windows, batch 256 for the tokenizer).
     "paper": Preset(name="paper", data=DataConfig(dataset="humanml3d", num_motions=8000)),
 }
+
+
+def smoke_preset(preset: Preset) -> Preset:
+    """``preset``'s code paths cut to minutes on a CPU: its architectures at full width, its data loaders and precision
+    settings, but two steps of every stage on batches of two, a few clips and the evaluation protocol at its smallest.
+    It catches a broken ``base`` or ``paper`` path before a GPU is rented (``motiongpt-lite run --preset base --smoke``);
+    it learns nothing. Named ``<name>-smoke``, so it writes its own run folder and embedded set."""
+    two = dict(steps=2, batch_size=2, warmup_steps=1, log_every=1, checkpoint_every=0)
+    return replace(preset, name=f"{preset.name}-smoke", data=replace(preset.data, num_motions=12),
+                   vq=with_training(preset.vq, **two), lm=with_training(preset.lm, **two),
+                   instruct=with_training(preset.instruct, **two),
+                   eval=replace(with_training(preset.eval, **two), replications=1, num_captions=8, diversity_pairs=4,
+                                multimodality_texts=2, multimodality_repeats=2, multimodality_pairs=1, prompt_captions=4))
 
 
 def get_preset(name: str | None = None) -> Preset:

@@ -36,6 +36,16 @@ __all__ = ["make_accelerator", "make_optimizer", "make_scheduler", "batch_stream
 StepFn = Callable[[nn.Module, Any], "tuple[torch.Tensor, dict[str, Any]]"]
 
 
+def resolve_precision(mixed_precision: str, device: torch.device) -> str:
+    """accelerate's precision for ``TrainConfig.mixed_precision`` on ``device``: "auto" is bf16 on a CUDA GPU that
+    supports it (A100, H100, ...), fp16 with loss scaling on one that does not (T4, V100), float32 ("no") elsewhere."""
+    if mixed_precision != "auto":
+        return mixed_precision
+    if device.type != "cuda":
+        return "no"
+    return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+
+
 def make_accelerator(mixed_precision: str = "no", device: str = "auto") -> Accelerator:
     """An ``Accelerator`` on the preset's device.
 
@@ -44,10 +54,11 @@ def make_accelerator(mixed_precision: str = "no", device: str = "auto") -> Accel
     ``torchrun`` on CPUs join one gloo process group instead of each training alone.
 
     Args:
-        mixed_precision: "no", "fp16" or "bf16".
+        mixed_precision: "no", "fp16", "bf16" or "auto" (:func:`resolve_precision`).
         device: the preset's device ("auto", "cpu", "cuda", "mps").
     """
-    return Accelerator(mixed_precision=mixed_precision, cpu=pick_device(device).type == "cpu")
+    chosen = pick_device(device)
+    return Accelerator(mixed_precision=resolve_precision(mixed_precision, chosen), cpu=chosen.type == "cpu")
 
 
 def make_optimizer(model: nn.Module, lr: float, weight_decay: float = 0.0,

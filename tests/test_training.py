@@ -178,3 +178,14 @@ def test_two_processes_never_train_into_one_checkpoint_folder(tmp_path, lock_hol
     with run_folder_lock(tmp_path):  # re-entrant: a command holding its folder may train into it
         run_toy(tmp_path)
     assert (tmp_path / "ckpt.safetensors").exists()
+
+
+def test_auto_precision_is_bf16_where_the_gpu_has_it_fp16_on_a_t4_and_float32_off_cuda(monkeypatch):
+    from motiongpt_lite.training import resolve_precision
+
+    assert resolve_precision("auto", torch.device("cpu")) == "no" and resolve_precision("auto", torch.device("mps")) == "no"
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)  # a T4 or V100
+    assert resolve_precision("auto", torch.device("cuda")) == "fp16"
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)  # an A100 or H100
+    assert resolve_precision("auto", torch.device("cuda")) == "bf16"
+    assert resolve_precision("fp16", torch.device("cuda")) == "fp16" and resolve_precision("no", torch.device("cuda")) == "no"

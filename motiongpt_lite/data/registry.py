@@ -120,5 +120,6 @@ def dataset_dir(preset: Preset) -> Path:
     from motiongpt_lite.data.synthetic import build_embedded_dataset
 
     folder = embedded_dir(preset)
-    build_embedded_dataset(folder, preset=preset.name)  # returns at once for a finished build of this generator
+    # returns at once for a finished build of this generator
+    build_embedded_dataset(folder, num_motions=preset.data.num_motions, seed=preset.seed)
     return folder
