@@ -150,6 +150,10 @@ def _cmd_bench(args) -> None:
         from motiongpt_lite.tools.bench import bench_lm
 
         bench_lm(device=args.device)
+    elif args.what == "estimate":
+        from motiongpt_lite.tools.bench import estimate_training
+
+        estimate_training(args.preset or "gpu")
     else:
         from motiongpt_lite.tools.bench import bench_concurrency
 
@@ -238,8 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_thesis)
 
     p = sub.add_parser("bench", help="print speed and memory numbers on the present device")
-    p.add_argument("what", choices=["vq", "lm", "concurrency"],
-                   help="the motion tokenizer, the language model, or several training processes sharing the cores")
+    p.add_argument("what", choices=["vq", "lm", "concurrency", "estimate"],
+                   help="the motion tokenizer, the language model, several training processes sharing the cores, or "
+                   "a preset's training time on a T4 estimated from FLOPs counted here")
+    p.add_argument("--preset", help="estimate: the preset (default gpu)")
     p.add_argument("--processes", type=int, default=2, help="concurrency: processes started together (default 2)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help="auto, cpu, cuda or mps")
     p.set_defaults(func=_cmd_bench)

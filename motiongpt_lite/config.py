@@ -294,6 +294,35 @@ EVAL_SMALL = EvalConfig(embed_dim=128, hidden=128,
                         replications=5, num_captions=256, diversity_pairs=100,
                         multimodality_texts=16, multimodality_repeats=10, multimodality_pairs=10)  # minutes on 2 CPU cores
 
+# The learners' GPU preset (Colab's T4, 16 GB, fp16): between small and base, meant to finish the whole course in under
+# an hour. flan-t5-small when it can be downloaded, else a T5 of its architecture from a config. NOT MEASURED ON A GPU:
+# the stage times are estimates, `motiongpt-lite bench estimate --preset gpu` (training FLOPs counted per step on the
+# CPU, at an assumed 20 % of the T4's 65 TFLOPS fp16 peak): VQ-VAE 2.9 min (114 GFLOP per step), pretraining 6.9 min
+# and instruction tuning 3.4 min (669 GFLOP per step); data, tokens, the evaluator, evaluation and the demo
+# (latency-bound generation) are not estimated. T5 in fp16 (the T4 has no bf16) relies on transformers' clamping.
+VQ_GPU = VQConfig(
+    width=256, depth=3, num_codes=512, code_dim=256,  # the reference's depth and codebook size, half its width
+    train=TrainConfig(steps=20_000, batch_size=128, lr=1e-3, warmup_steps=500, min_lr_ratio=0.05, log_every=100,
+                      checkpoint_every=2000, mixed_precision="auto"),
+)
+LM_GPU = LMConfig(
+    model="google/flan-t5-small", tokenizer="google/flan-t5-small",  # falls back to a config T5 + trained tokenizer
+    d_model=512, d_ff=1024, d_kv=64, num_layers=8, num_heads=6,  # flan-t5-small's architecture (about 77M parameters)
+    feed_forward_proj="gated-gelu", tie_embeddings=False, max_source_len=128, max_target_len=96,
+    train=TrainConfig(steps=8000, batch_size=32, lr=5e-4, warmup_steps=500, log_every=50, checkpoint_every=1000,
+                      mixed_precision="auto"),
+    mix_span_motion=0.05, mix_span_text=0.05, mix_text_to_motion=0.5, mix_motion_to_text=0.3, mix_predict=0.1,  # small's
+)
+INSTRUCT_GPU = InstructConfig(train=TrainConfig(steps=4000, batch_size=32, lr=3e-4, warmup_steps=200, log_every=50,
+                                                checkpoint_every=1000, mixed_precision="auto"),
+                              max_source_len=128, max_target_len=96,
+                              mix_text_to_motion=0.35, mix_text_to_motion_length=0.15, mix_motion_to_text=0.3,
+                              mix_predict=0.07, mix_inbetween=0.07, mix_paraphrase=0.06)  # small's mixture
+EVAL_GPU = EvalConfig(embed_dim=256, hidden=256,
+                      train=TrainConfig(steps=2000, batch_size=64, lr=1e-3, warmup_steps=100, log_every=50,
+                                        checkpoint_every=500),
+                      replications=10, num_captions=512)
+
 PRESETS: dict[str, Preset] = {
     # CI and quick checks: every notebook in seconds.
     "tiny": Preset(name="tiny", data=DataConfig(num_motions=160), vq=VQ_TINY, lm=LM_TINY, instruct=INSTRUCT_TINY,
@@ -301,6 +330,10 @@ PRESETS: dict[str, Preset] = {
     # The default: a 2-core CPU, about five minutes per notebook.
     "small": Preset(name="small", data=DataConfig(num_motions=2000), vq=VQ_SMALL, lm=LM_SMALL, instruct=INSTRUCT_SMALL,
                     eval=EVAL_SMALL),
+    # A learner's GPU (Colab T4), under an hour for the course (estimated): HumanML3D when present, else 6000 embedded
+    # motions; flan-t5-small.
+    "gpu": Preset(name="gpu", data=DataConfig(dataset="humanml3d", num_motions=6000), vq=VQ_GPU, lm=LM_GPU,
+                  instruct=INSTRUCT_GPU, eval=EVAL_GPU),
     # One GPU: HumanML3D when present (else a large embedded set), flan-t5-base.
     "base": Preset(name="base", data=DataConfig(dataset="humanml3d", num_motions=8000), vq=VQ_BASE,
                    lm=LM_BASE),

@@ -143,7 +143,7 @@ def colab_setup(use_drive: bool = False, cuda_available: Callable[[], bool] | No
                 mount: Callable[[str], None] | None = None, mount_point: str = DRIVE_MOUNT) -> dict[str, str]:
     """Choose the preset and, if asked, keep data and checkpoints on Google Drive (every setup cell, in Colab).
 
-    The preset becomes ``base`` when a CUDA GPU is present and ``small`` otherwise, unless
+    The preset becomes ``gpu`` when a CUDA GPU is present and ``small`` otherwise, unless
     ``MOTIONGPT_LITE_PRESET`` is already set. With ``use_drive`` we mount Google Drive and point
     ``MOTIONGPT_LITE_DATA`` and ``MOTIONGPT_LITE_CHECKPOINTS`` at ``MyDrive/motiongpt_lite/{data,checkpoints}``,
     so a new Colab session finds the dataset and the trained models again. Prints what it chose.
@@ -162,7 +162,7 @@ def colab_setup(use_drive: bool = False, cuda_available: Callable[[], bool] | No
     if os.environ.get(PRESET_ENV):
         reason = f"already set in {PRESET_ENV}"
     else:
-        os.environ[PRESET_ENV] = "base" if gpu else "small"
+        os.environ[PRESET_ENV] = "gpu" if gpu else "small"
         reason = "a CUDA GPU is present" if gpu else "no CUDA GPU; Runtime > Change runtime type adds one"
     chosen = {PRESET_ENV: os.environ[PRESET_ENV]}
     print(f"colab_setup: preset {chosen[PRESET_ENV]!r} ({reason})")

@@ -249,14 +249,14 @@ def test_progress_run_executes_the_learners_notebooks(tmp_path, capsys):
 
 def test_colab_setup_picks_the_preset(monkeypatch, capsys):
     monkeypatch.delenv("MOTIONGPT_LITE_PRESET", raising=False)
-    assert colab_setup(cuda_available=lambda: True) == {"MOTIONGPT_LITE_PRESET": "base"}
+    assert colab_setup(cuda_available=lambda: True) == {"MOTIONGPT_LITE_PRESET": "gpu"}
     monkeypatch.delenv("MOTIONGPT_LITE_PRESET")
     assert colab_setup(cuda_available=lambda: False) == {"MOTIONGPT_LITE_PRESET": "small"}
     assert os.environ["MOTIONGPT_LITE_PRESET"] == "small"
     monkeypatch.setenv("MOTIONGPT_LITE_PRESET", "tiny")
     assert colab_setup(cuda_available=lambda: True) == {"MOTIONGPT_LITE_PRESET": "tiny"}
     out = capsys.readouterr().out
-    assert "preset 'base' (a CUDA GPU is present)" in out and "preset 'tiny' (already set" in out
+    assert "preset 'gpu' (a CUDA GPU is present)" in out and "preset 'tiny' (already set" in out
 
 
 def test_colab_setup_keeps_folders_on_drive(monkeypatch, tmp_path):

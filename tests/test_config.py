@@ -11,7 +11,7 @@ from motiongpt_lite.config import (PRESETS, InstructConfig, Preset, TrainConfig,
 
 
 def test_presets_are_dataclass_instances_with_their_names():
-    assert list(PRESETS) == ["tiny", "small", "base", "paper"]
+    assert list(PRESETS) == ["tiny", "small", "gpu", "base", "paper"]
     for name, preset in PRESETS.items():
         assert isinstance(preset, Preset) and dataclasses.is_dataclass(preset) and preset.name == name
 
@@ -30,7 +30,7 @@ def test_environment_variable_chooses_preset(monkeypatch):
 
 
 def test_unknown_preset_lists_valid_names(monkeypatch):
-    with pytest.raises(ValueError, match="choose one of tiny, small, base, paper"):
+    with pytest.raises(ValueError, match="choose one of tiny, small, gpu, base, paper"):
         get_preset("huge")
     monkeypatch.setenv("MOTIONGPT_LITE_PRESET", "huge")
     with pytest.raises(ValueError, match="unknown preset 'huge'"):
@@ -39,7 +39,7 @@ def test_unknown_preset_lists_valid_names(monkeypatch):
 
 def test_cli_reports_unknown_preset(capsys):
     assert main(["run", "--preset", "huge"]) == 2
-    assert "choose one of tiny, small, base, paper" in capsys.readouterr().err
+    assert "choose one of tiny, small, gpu, base, paper" in capsys.readouterr().err
 
 
 def test_with_overrides_copies():

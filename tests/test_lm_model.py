@@ -111,3 +111,14 @@ def test_a_deleted_tokenizer_file_is_named_not_blamed_on_the_motion_words(lm, tm
     (folder / name).unlink()
     with pytest.raises(FileNotFoundError, match=f"lacks the tokenizer file {name}"):
         MotionLM.load(folder)
+
+
+def test_the_gpu_estimate_counts_flops_that_scale_with_the_batch():
+    """`bench estimate` scales FLOPs counted at a small batch up to the preset's: that must be exact."""
+    from motiongpt_lite.tools.bench import estimate_training
+
+    two, four = estimate_training("tiny", batch=2), estimate_training("tiny", batch=4)
+    assert [r["stage"] for r in two] == ["vq", "pretrain", "instruct"]
+    for a, b in zip(two, four):
+        assert a["gflop_per_step"] > 0 and a["gflop_per_step"] == pytest.approx(b["gflop_per_step"], rel=1e-6)
+        assert a["t4_minutes"] == pytest.approx(a["steps"] * a["gflop_per_step"] * 1e9 / (65e12 * 0.2) / 60)

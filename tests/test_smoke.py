@@ -1,4 +1,4 @@
-"""The big presets' code paths on a CPU (issue 15): `base` and `paper` at full width, two steps of every stage.
+"""The GPU presets' code paths on a CPU (issue 15): `gpu`, `base` and `paper` at full width, two steps of every stage.
 
 Their data is HumanML3D's layout: a folder built here from a few embedded motions, with the official reference
 clips (../shared/data) beside them and HumanML3D's own Mean/Std, so the loader reads real HumanML3D files. One
@@ -40,7 +40,7 @@ def _humanml3d_folder(root, reference_dir):
     return folder
 
 
-@pytest.mark.parametrize("name", ["base", "paper"])
+@pytest.mark.parametrize("name", ["gpu", "base", "paper"])
 def test_the_big_presets_run_every_stage_on_humanml3d_files(name, reference_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("MOTIONGPT_LITE_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("MOTIONGPT_LITE_CHECKPOINTS", str(tmp_path / "checkpoints"))

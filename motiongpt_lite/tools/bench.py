@@ -41,7 +41,7 @@ from motiongpt_lite.lm.vocab import MotionVocab
 from motiongpt_lite.runtime import pick_device
 
 __all__ = ["bench_vq_setting", "bench_vq", "FLAN_T5_BASE", "bench_lm_setting", "bench_lm", "training_steps_per_second",
-           "bench_concurrency"]
+           "bench_concurrency", "estimate_training"]
 
 
 # -- the motion tokenizer -------------------------------------------------------------------------
@@ -292,4 +292,87 @@ def bench_concurrency(processes: int = 2, seconds: float = 20.0) -> list[dict]:
     print(f"{'policy':<40} {'alone':>7} {'together':>9} {'kept':>6}")
     for r in rows:
         print(f"{r['policy']:<40} {r['alone']:>7.2f} {r['together']:>9.2f} {r['kept']:>6.0%}")
+    return rows
+
+
+# -- time estimates for a GPU that is not here ------------------------------------------------------
+T4_FP16_TFLOPS = 65.0  # NVIDIA T4 datasheet: peak fp16 tensor-core throughput (fp32: 8.1 TFLOPS)
+ASSUMED_UTILISATION = 0.2  # share of that peak we assume these small models reach; replace by a measurement
+PROMPT_TOKENS, TARGET_TOKENS = 64, CODES + 3  # a pretraining example: a prompt, and a 196-frame motion with markers
+
+
+def _counted(step, batch: int) -> tuple[float, float]:
+    """(FLOPs, CPU seconds) of one training step at ``batch``: FLOPs counted by torch's FlopCounterMode, seconds
+    the median of three timed steps after a warm-up."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    step(batch)
+    with FlopCounterMode(display=False) as counter:
+        step(batch)
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        step(batch)
+        times.append(time.perf_counter() - start)
+    return float(counter.get_total_flops()), sorted(times)[1]
+
+
+def _vq_step(cfg, window: int, motion_dim: int):
+    from motiongpt_lite.vq.losses import vq_loss
+    from motiongpt_lite.vq.model import VQVAE
+
+    torch.manual_seed(0)
+    vq = VQVAE(cfg, motion_dim=motion_dim).train()
+
+    def step(batch: int) -> None:
+        motion = torch.randn(batch, window, motion_dim)
+        loss, _ = vq_loss(vq(motion), motion, cfg)
+        loss.backward()
+
+    return step
+
+
+def _t5_step(lm: LMConfig, num_codes: int):
+    text_vocab = FLAN_TEXT_VOCAB if lm.model != "config" else lm.text_vocab_size + lm.extra_ids
+    vocab = MotionVocab(num_codes, offset=text_vocab)
+    model = build_t5(dataclasses.replace(lm, model="config"), vocab.end, seed=0).train()
+
+    def step(batch: int) -> None:
+        source = torch.randint(3, text_vocab, (batch, PROMPT_TOKENS))
+        target = torch.randint(vocab.offset, vocab.offset + num_codes, (batch, TARGET_TOKENS))
+        model(input_ids=source, labels=target).loss.backward()
+
+    return step
+
+
+def estimate_training(preset_name: str, batch: int = 2, utilisation: float = ASSUMED_UTILISATION) -> list[dict]:
+    """Estimated T4 minutes of each training stage of a preset, from FLOPs counted on this CPU.
+
+    Each stage's step (forward, loss and backward of its model, at its width, on random inputs shaped like its
+    batches) runs at ``batch`` here with its FLOPs counted; FLOPs scale with the batch, so a step of the
+    preset's batch costs ``flops * preset_batch / batch``. The estimate divides the stage's FLOPs by
+    ``utilisation`` times the T4's fp16 peak. The optimiser step and data loading are left out (small beside
+    these matrix products); generation (evaluation, demo) is latency-bound and not estimated this way.
+
+    Returns:
+        one row per stage: stage, steps, batch, gflop_per_step (at the preset's batch), cpu_gflops (the rate
+        measured here at ``batch``), t4_minutes.
+    """
+    preset = get_preset(preset_name)
+    window, dim = preset.data.window_frames, 263
+    steps = {"vq": (_vq_step(preset.vq, window, dim), preset.vq.train),
+             "pretrain": (_t5_step(preset.lm, preset.vq.num_codes), preset.lm.train),
+             "instruct": (_t5_step(preset.lm, preset.vq.num_codes), preset.instruct.train)}
+    rate = T4_FP16_TFLOPS * 1e12 * utilisation
+    rows = []
+    for stage, (step, train) in steps.items():
+        flops, seconds = _counted(step, batch)
+        per_step = flops * train.batch_size / batch
+        rows.append({"stage": stage, "steps": train.steps, "batch": train.batch_size, "gflop_per_step": per_step / 1e9,
+                     "cpu_gflops": flops / seconds / 1e9, "t4_minutes": train.steps * per_step / rate / 60})
+    _print_table(f"{preset_name}: training FLOPs counted on this CPU, T4 time at {utilisation:.0%} of "
+                 f"{T4_FP16_TFLOPS:.0f} TFLOPS fp16 (an estimate until a GPU measures it)", rows,
+                 [("stage", "stage", "<9"), ("steps", "steps", ">7"), ("batch", "batch", ">5"),
+                  ("GFLOP/step", "gflop_per_step", ">10.1f"), ("CPU GFLOP/s", "cpu_gflops", ">11.1f"),
+                  ("T4 min", "t4_minutes", ">7.1f")])
     return rows

@@ -53,7 +53,7 @@ SETUP_LINES = (  # the first lines of every notebook's setup cell (NOTEBOOKS.md)
     'if "google.colab" in sys.modules:  # Colab: install the package from the repository, pick the preset',
     '    !pip -q install "motiongpt_lite @ git+https://github.com/motiongpt-lite/motiongpt_lite"',
     "    from motiongpt_lite.runtime import colab_setup",
-    "    colab_setup(use_drive=USE_DRIVE)  # preset base on a GPU, small otherwise; folders on Drive if asked",
+    "    colab_setup(use_drive=USE_DRIVE)  # preset gpu on a GPU, small otherwise; folders on Drive if asked",
 )
 
 _HEADING = re.compile(r"^###\s+Exercise\s+(\d+\.\d+)\s*[—–:-]*\s*(.*?)\s*$", re.MULTILINE)

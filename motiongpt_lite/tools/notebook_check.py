@@ -154,7 +154,7 @@ def check_notebooks(preset: str = "small", notebooks: str | Path | Sequence[str 
     """Execute notebooks at ``preset``, one fresh kernel each, in name order, and report each one.
 
     Args:
-        preset: ``MOTIONGPT_LITE_PRESET`` for the kernels (tiny, small, base, paper).
+        preset: ``MOTIONGPT_LITE_PRESET`` for the kernels (tiny, small, gpu, base, paper).
         notebooks: a folder (every ``*.ipynb`` in it) or a list of notebook files.
         out_dir: scratch folder for the executed notebooks and the report (default
             ``outputs/notebook_check/<preset>``); refused if it holds the notebooks or files of others.
