@@ -1,16 +1,20 @@
 """Command line: ``motiongpt-lite <command>`` (or ``python -m motiongpt_lite <command>``).
 
 Commands:
-    run          the whole pipeline at a preset, resumable (the README's main job)
+    run          the whole pipeline at a preset, resumable (the README's main job); --smoke: two steps a stage
+
+The training commands (train-vq, pretrain, instruct, train-evaluator) run on several GPUs, or several CPU
+processes, unchanged: ``accelerate launch --multi_gpu --num_processes N -m motiongpt_lite pretrain --preset gpu``.
     data build   write the embedded dataset (HumanML3D layout) into a folder
     animate      render a clip of a dataset folder to GIF/MP4
     train-vq     train (or resume) the motion tokenizer of a preset          (notebook 02)
     tokenize     write the motion tokens of the preset's whole dataset       (notebook 02)
     pretrain     motion-language pretraining of T5                           (notebook 05)
     instruct     instruction tuning on the paper's task families              (notebook 06)
+    train-evaluator  train the retrieval evaluator the metrics need           (notebook 07)
     evaluate     the paper's metrics and semantic accuracy of the tuned model (notebook 07)
     gallery      test captions -> motions as filmstrips with their semantic verdicts (README)
-    bench        speed and memory benchmarks: `bench vq`, `bench lm`
+    bench        speed and memory benchmarks: `bench vq`, `bench lm`; `bench estimate` (T4 minutes from FLOPs)
     student      write the student copies of the notebooks (solutions become stubs)   (classroom)
     progress     which exercises of a learner's notebooks are done                  (notebook 00)
     lint-notebooks  check the notebooks' setup cells, badges and exercise cells      (classroom)
@@ -19,6 +23,7 @@ Commands:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -29,11 +34,15 @@ __all__ = ["main"]
 
 def _locked(command):
     """Run a command that writes into the preset's run folder while holding that folder's lock
-    (:func:`motiongpt_lite.runtime.run_folder_lock`): a second one exits with the holder's pid."""
+    (:func:`motiongpt_lite.runtime.run_folder_lock`): a second one exits with the holder's pid. Under
+    ``accelerate launch`` or ``torchrun`` (``RANK`` set) only rank 0 holds it: the ranks are one run."""
     def locked(args) -> None:
         from motiongpt_lite.config import run_dir
         from motiongpt_lite.runtime import run_folder_lock
 
+        if int(os.environ.get("RANK", "0")) != 0:
+            command(args)
+            return
         with run_folder_lock(run_dir(get_preset(args.preset))):
             command(args)
     locked.__doc__ = command.__doc__
@@ -46,6 +55,14 @@ def _cmd_run(args) -> None:
 
     preset = get_preset(args.preset)
     run(smoke_preset(preset) if args.smoke else preset, stages=args.stages, redo=args.redo)
+
+
+@_locked
+def _cmd_train_evaluator(args) -> None:
+    from motiongpt_lite.eval.evaluator import train_evaluator
+
+    evaluator = train_evaluator(get_preset(args.preset), resume=not args.no_resume, stop_after=args.stop_after)
+    print(f"evaluator trained: {len(evaluator.history)} history rows")
 
 
 @_locked
@@ -222,6 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("instruct", help="instruction tuning from the pretrained model, resumable")
     _add_training_args(p, presets)
     p.set_defaults(func=_cmd_instruct)
+
+    p = sub.add_parser("train-evaluator", help="train the retrieval evaluator of the metrics (else `evaluate` does)")
+    _add_training_args(p, presets)
+    p.set_defaults(func=_cmd_train_evaluator)
 
     p = sub.add_parser("evaluate", help="evaluate the preset's tuned model as the paper does (after `instruct`)")
     p.add_argument("--preset", help=f"one of {presets} (default: $MOTIONGPT_LITE_PRESET or small)")

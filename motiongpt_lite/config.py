@@ -348,7 +348,8 @@ def smoke_preset(preset: Preset) -> Preset:
     It catches a broken ``base`` or ``paper`` path before a GPU is rented (``motiongpt-lite run --preset base --smoke``);
     it learns nothing. Named ``<name>-smoke``, so it writes its own run folder and embedded set."""
     two = dict(steps=2, batch_size=2, warmup_steps=1, log_every=1, checkpoint_every=0)
-    return replace(preset, name=f"{preset.name}-smoke", data=replace(preset.data, num_motions=12),
+    data = replace(preset.data, num_motions=12, max_frames=64)  # motions of at most 16 tokens: short generations
+    return replace(preset, name=f"{preset.name}-smoke", data=data,
                    vq=with_training(preset.vq, **two), lm=with_training(preset.lm, **two),
                    instruct=with_training(preset.instruct, **two),
                    eval=replace(with_training(preset.eval, **two), replications=1, num_captions=8, diversity_pairs=4,

@@ -1,5 +1,5 @@
 """A small HumanML3D-layout folder with motion tokens that follow the captions, for the language-model
-tests; run as a script it is the worker of the distributed pretraining test:
+tests; run as a script it is the worker of the distributed training test (every stage):
 
     accelerate launch --multi_gpu --num_processes 2 tests/lm_fake_data.py DATA_DIR OUT_DIR
 """
@@ -54,22 +54,52 @@ def fake_preset(steps: int = 40, batch_size: int = 8, **lm_changes):
     return preset.with_overrides(vq=dataclasses.replace(preset.vq, num_codes=NUM_CODES), lm=lm)
 
 
+def distributed_preset():
+    """:func:`fake_preset` with every training stage cut to 4 steps of 4 (the distributed test's worker)."""
+    from motiongpt_lite.config import with_training
+
+    preset = fake_preset(steps=4, batch_size=4)
+    four = dict(steps=4, batch_size=4, warmup_steps=1, log_every=2, checkpoint_every=0)
+    return preset.with_overrides(vq=with_training(preset.vq, **four), instruct=with_training(preset.instruct, **four),
+                                 eval=with_training(preset.eval, **four))
+
+
+def state_digest(model) -> str:
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode() + tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
 def _distributed_worker(data_dir: str, out_dir: str) -> None:
-    """Pretrain a few steps, then write this rank's parameter digest to ``OUT_DIR/rank<i>.txt``."""
+    """Every training stage a few steps (VQ-VAE, pretraining, instruction tuning, the evaluator), then this rank's
+    parameter digest of each, and what the process group is, to ``OUT_DIR/rank<i>.json``."""
+    import json
+
     import torch
     from accelerate import PartialState
 
+    from motiongpt_lite.eval.evaluator import train_evaluator
+    from motiongpt_lite.lm.instruct import instruct
     from motiongpt_lite.lm.pretrain import pretrain
+    from motiongpt_lite.vq.train import train_vq
 
-    run = pretrain(fake_preset(steps=4, batch_size=4), data_dir=data_dir, tokens_dir=Path(data_dir) / "tokens",
-                   out_dir=out_dir, resume=False, progress=False)
-    state = PartialState()
-    digest = hashlib.sha256()
-    for name, tensor in sorted(run.lm.model.state_dict().items()):
-        digest.update(name.encode() + tensor.detach().cpu().contiguous().numpy().tobytes())
-    total = float(sum(p.detach().double().sum() for p in run.lm.model.parameters()))
-    (Path(out_dir) / f"rank{state.process_index}.txt").write_text(
-        f"{state.num_processes} {state.backend} {digest.hexdigest()} {total!r} {torch.distributed.is_initialized()}")
+    preset, data, out = distributed_preset(), Path(data_dir), Path(out_dir)
+    tokens = data / "tokens"
+    digests = {"vq": state_digest(train_vq(preset, data_dir=data, out_dir=out / "vq", resume=False, progress=False).tokenizer.vq)}
+    state = PartialState()  # after the stages' Accelerator(cpu=True) made the process group, not before
+    state.wait_for_everyone()
+    digests["pretrain"] = state_digest(pretrain(preset, data_dir=data, tokens_dir=tokens, out_dir=out / "pre", resume=False,
+                                           progress=False).lm.model)
+    state.wait_for_everyone()  # the main process has written the pretrained model instruct starts from
+    digests["instruct"] = state_digest(instruct(preset, data_dir=data, tokens_dir=tokens, pretrained_dir=out / "pre",
+                                           out_dir=out / "ins", resume=False, progress=False).lm.model)
+    state.wait_for_everyone()
+    digests["evaluator"] = state_digest(train_evaluator(preset, data_dir=data, out_dir=out / "evaluator", resume=False,
+                                                   progress=False))
+    (out / f"rank{state.process_index}.json").write_text(json.dumps(
+        {"world": state.num_processes, "backend": state.backend, "initialised": torch.distributed.is_initialized(),
+         "digests": digests}))
 
 
 if __name__ == "__main__":

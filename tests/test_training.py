@@ -1,6 +1,7 @@
 """The shared training machinery: schedule, resumable batch order, atomic checkpoints, exact resume."""
 from __future__ import annotations
 
+import argparse
 import math
 from itertools import islice
 
@@ -189,3 +190,21 @@ def test_auto_precision_is_bf16_where_the_gpu_has_it_fp16_on_a_t4_and_float32_of
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)  # an A100 or H100
     assert resolve_precision("auto", torch.device("cuda")) == "bf16"
     assert resolve_precision("fp16", torch.device("cuda")) == "fp16" and resolve_precision("no", torch.device("cuda")) == "no"
+
+
+def test_under_a_launcher_only_rank_0_holds_the_commands_run_folder(tmp_path, lock_holder, monkeypatch):
+    """`accelerate launch -m motiongpt_lite pretrain`: the ranks are one run, so rank 1 must not wait for rank 0's lock."""
+    from motiongpt_lite.cli import _locked
+    from motiongpt_lite.runtime import RunFolderBusy
+
+    monkeypatch.setenv("MOTIONGPT_LITE_CHECKPOINTS", str(tmp_path))
+    ran = []
+    command = _locked(lambda args: ran.append(args.preset))
+    holder = lock_holder(tmp_path / "tiny")  # as rank 0 holds it during the run
+    monkeypatch.setenv("RANK", "1")
+    command(argparse.Namespace(preset="tiny"))
+    assert ran == ["tiny"]
+    monkeypatch.setenv("RANK", "0")
+    with pytest.raises(RunFolderBusy, match=f"pid {holder.pid}"):
+        command(argparse.Namespace(preset="tiny"))
+    assert ran == ["tiny"]
