@@ -18,6 +18,7 @@ unpickler, and the few non-tensor objects Lightning stores (its hyper-parameters
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import pickle
 from pathlib import Path
@@ -64,9 +65,10 @@ def read_checkpoint(path: str | Path) -> dict[str, torch.Tensor]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}; download motiongpt_s3_h3d.tar from {OFFICIAL_URL}.")
-    unknown = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+    finder = getattr(torch.serialization, "get_unsafe_globals_in_checkpoint", None)  # torch >= 2.5
+    placeholders = [(_Placeholder, name) for name in finder(path)] if finder else []
     try:
-        with torch.serialization.safe_globals([(_Placeholder, name) for name in unknown]):
+        with torch.serialization.safe_globals(placeholders) if placeholders else contextlib.nullcontext():
             loaded = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:  # e.g. it asks for os or subprocess, which torch never allows
         reason = str(error).strip().splitlines()[-3:]
