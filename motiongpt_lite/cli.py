@@ -2,9 +2,6 @@
 
 Commands:
     run          the whole pipeline at a preset, resumable (the README's main job); --smoke: two steps a stage
-
-The training commands (train-vq, pretrain, instruct, train-evaluator) run on several GPUs, or several CPU
-processes, unchanged: ``accelerate launch --multi_gpu --num_processes N -m motiongpt_lite pretrain --preset gpu``.
     data build   write the embedded dataset (HumanML3D layout) into a folder
     animate      render a clip of a dataset folder to GIF/MP4
     train-vq     train (or resume) the motion tokenizer of a preset          (notebook 02)
@@ -19,6 +16,9 @@ processes, unchanged: ``accelerate launch --multi_gpu --num_processes N -m motio
     progress     which exercises of a learner's notebooks are done                  (notebook 00)
     lint-notebooks  check the notebooks' setup cells, badges and exercise cells      (classroom)
     check-notebooks run every notebook top to bottom at a preset; pass/fail, time, size (README)
+
+The training commands (train-vq, pretrain, instruct, train-evaluator) run on several GPUs, or several CPU
+processes, unchanged: ``accelerate launch --multi_gpu --num_processes N -m motiongpt_lite pretrain --preset gpu``.
 """
 from __future__ import annotations
 

@@ -39,7 +39,6 @@ __all__ = ["OFFICIAL_URL", "read_checkpoint", "vq_key_map", "official_vq", "offi
 
 OFFICIAL_URL = "https://huggingface.co/OpenMotionLab/MotionGPT-base"  # where the released checkpoint is published
 VQ_PREFIX, LM_PREFIX = "vae.", "lm.language_model."
-MOTION_WORDS_BEYOND_CODES = 3  # start, end and mask markers after the K codes
 
 
 class _Placeholder:
@@ -192,10 +191,9 @@ def import_official(checkpoint: str | Path, tokenizer: Any = "google/flan-t5-bas
     num_text = len(tokenizer)
     vocab = add_motion_tokens(tokenizer, vq.cfg.num_codes)
     model = official_t5(state)
-    if model.config.vocab_size != num_text + vq.cfg.num_codes + MOTION_WORDS_BEYOND_CODES:
+    if model.config.vocab_size != vocab.end:
         raise ValueError(f"the checkpoint's vocabulary has {model.config.vocab_size} rows, but this tokenizer has "
-                         f"{num_text} text tokens + {vq.cfg.num_codes + MOTION_WORDS_BEYOND_CODES} motion words; use "
-                         "flan-t5-base's tokenizer.")
+                         f"{num_text} text tokens + {vocab.size} motion words; use flan-t5-base's tokenizer.")
     lm = MotionLM(model, tokenizer, vocab, f"the released MotionGPT weights from {checkpoint}")
     normalizer = Normalizer(np.load(folder / "Mean.npy"), np.load(folder / "Std.npy"))
     return MotionGPT(lm, MotionTokenizer(vq, normalizer), fps=20.0, max_frames=196)

@@ -40,7 +40,7 @@ from motiongpt_lite.lm.model import MotionSpanLogitsProcessor, build_t5
 from motiongpt_lite.lm.vocab import MotionVocab
 from motiongpt_lite.runtime import pick_device
 
-__all__ = ["bench_vq_setting", "bench_vq", "FLAN_T5_BASE", "bench_lm_setting", "bench_lm", "training_steps_per_second",
+__all__ = ["bench_vq_setting", "bench_vq", "bench_lm_setting", "bench_lm", "training_steps_per_second",
            "bench_concurrency", "estimate_training"]
 
 
@@ -130,17 +130,16 @@ def _print_table(title: str, rows: list[dict], columns: list[tuple[str, str, str
 
 
 # -- the language model ---------------------------------------------------------------------------
-FLAN_T5_BASE = dict(d_model=768, d_ff=2048, d_kv=64, num_layers=12, num_heads=12, feed_forward_proj="gated-gelu",
-                    tie_embeddings=False)  # google/flan-t5-base's architecture
 FLAN_TEXT_VOCAB = 32100  # tokens of the flan-t5 tokenizer
 
 
 def _setting(name: str) -> tuple[LMConfig, int, int]:
-    """(architecture, text vocabulary size, codebook size) of a benchmark setting."""
-    preset = get_preset("base" if name == "base" else name)
-    if name == "base":
-        return dataclasses.replace(preset.lm, model="config", **FLAN_T5_BASE), FLAN_TEXT_VOCAB, preset.vq.num_codes
-    return preset.lm, preset.lm.text_vocab_size + preset.lm.extra_ids, preset.vq.num_codes
+    """(architecture, text vocabulary size, codebook size) of a preset's language model, built from its config
+    (a preset naming flan-t5 weights lists their architecture too, and has flan-t5's vocabulary)."""
+    preset = get_preset(name)
+    flan = preset.lm.model != "config"
+    text_vocab = FLAN_TEXT_VOCAB if flan else preset.lm.text_vocab_size + preset.lm.extra_ids
+    return dataclasses.replace(preset.lm, model="config"), text_vocab, preset.vq.num_codes
 
 
 def _sync(device: torch.device) -> None:
@@ -298,49 +297,37 @@ def bench_concurrency(processes: int = 2, seconds: float = 20.0) -> list[dict]:
 # -- time estimates for a GPU that is not here ------------------------------------------------------
 T4_FP16_TFLOPS = 65.0  # NVIDIA T4 datasheet: peak fp16 tensor-core throughput (fp32: 8.1 TFLOPS)
 ASSUMED_UTILISATION = 0.2  # share of that peak we assume these small models reach; replace by a measurement
-PROMPT_TOKENS, TARGET_TOKENS = 64, CODES + 3  # a pretraining example: a prompt, and a 196-frame motion with markers
+PROMPT_TOKENS = 64  # a pretraining example's prompt; its target is a 196-frame motion with markers (CODES + 3)
 
 
-def _counted(step, batch: int) -> tuple[float, float]:
-    """(FLOPs, CPU seconds) of one training step at ``batch``: FLOPs counted by torch's FlopCounterMode, seconds
-    the median of three timed steps after a warm-up."""
+def _counted(step) -> tuple[float, float]:
+    """(FLOPs, CPU seconds) of one call of ``step``: FLOPs counted by torch's FlopCounterMode, seconds the median
+    of three timed calls after a warm-up."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    step(batch)
+    step()
     with FlopCounterMode(display=False) as counter:
-        step(batch)
+        step()
     times = []
     for _ in range(3):
         start = time.perf_counter()
-        step(batch)
+        step()
         times.append(time.perf_counter() - start)
     return float(counter.get_total_flops()), sorted(times)[1]
 
 
-def _vq_step(cfg, window: int, motion_dim: int):
+def _vq_step(cfg, window: int, motion_dim: int, batch: int):
+    """A closure doing one VQ-VAE forward, loss and backward on a random batch."""
     from motiongpt_lite.vq.losses import vq_loss
     from motiongpt_lite.vq.model import VQVAE
 
     torch.manual_seed(0)
     vq = VQVAE(cfg, motion_dim=motion_dim).train()
+    motion = torch.randn(batch, window, motion_dim)
 
-    def step(batch: int) -> None:
-        motion = torch.randn(batch, window, motion_dim)
+    def step() -> None:
         loss, _ = vq_loss(vq(motion), motion, cfg)
         loss.backward()
-
-    return step
-
-
-def _t5_step(lm: LMConfig, num_codes: int):
-    text_vocab = FLAN_TEXT_VOCAB if lm.model != "config" else lm.text_vocab_size + lm.extra_ids
-    vocab = MotionVocab(num_codes, offset=text_vocab)
-    model = build_t5(dataclasses.replace(lm, model="config"), vocab.end, seed=0).train()
-
-    def step(batch: int) -> None:
-        source = torch.randint(3, text_vocab, (batch, PROMPT_TOKENS))
-        target = torch.randint(vocab.offset, vocab.offset + num_codes, (batch, TARGET_TOKENS))
-        model(input_ids=source, labels=target).loss.backward()
 
     return step
 
@@ -351,22 +338,21 @@ def estimate_training(preset_name: str, batch: int = 2, utilisation: float = ASS
     Each stage's step (forward, loss and backward of its model, at its width, on random inputs shaped like its
     batches) runs at ``batch`` here with its FLOPs counted; FLOPs scale with the batch, so a step of the
     preset's batch costs ``flops * preset_batch / batch``. The estimate divides the stage's FLOPs by
-    ``utilisation`` times the T4's fp16 peak. The optimiser step and data loading are left out (small beside
-    these matrix products); generation (evaluation, demo) is latency-bound and not estimated this way.
+    ``utilisation`` times the T4's fp16 peak. Element-wise work (the language model's AdamW update, which its
+    timed step includes) and data loading are not counted, being small beside these matrix products; generation
+    (evaluation, demo) is latency-bound and not estimated this way.
 
     Returns:
         one row per stage: stage, steps, batch, gflop_per_step (at the preset's batch), cpu_gflops (the rate
         measured here at ``batch``), t4_minutes.
     """
     preset = get_preset(preset_name)
-    window, dim = preset.data.window_frames, 263
-    steps = {"vq": (_vq_step(preset.vq, window, dim), preset.vq.train),
-             "pretrain": (_t5_step(preset.lm, preset.vq.num_codes), preset.lm.train),
-             "instruct": (_t5_step(preset.lm, preset.vq.num_codes), preset.instruct.train)}
+    vq = _counted(_vq_step(preset.vq, preset.data.window_frames, 263, batch))
+    lm = _counted(_training_setup(preset_name, batch, PROMPT_TOKENS, "cpu")[-1])  # tuning trains the same T5
     rate = T4_FP16_TFLOPS * 1e12 * utilisation
     rows = []
-    for stage, (step, train) in steps.items():
-        flops, seconds = _counted(step, batch)
+    for stage, (flops, seconds), train in (("vq", vq, preset.vq.train), ("pretrain", lm, preset.lm.train),
+                                           ("instruct", lm, preset.instruct.train)):
         per_step = flops * train.batch_size / batch
         rows.append({"stage": stage, "steps": train.steps, "batch": train.batch_size, "gflop_per_step": per_step / 1e9,
                      "cpu_gflops": flops / seconds / 1e9, "t4_minutes": train.steps * per_step / rate / 60})
