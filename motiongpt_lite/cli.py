@@ -277,6 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     from motiongpt_lite.tools.notebook_check import add_subcommands as add_notebook_check
 
     add_notebook_check(sub)  # check-notebooks
+    from motiongpt_lite.tools.executed_course import add_subcommands as add_executed_course
+
+    add_executed_course(sub)  # execute-notebooks
     return parser
 
 

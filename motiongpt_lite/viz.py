@@ -22,7 +22,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import plotly.graph_objects as go
-from IPython.display import HTML
+from IPython.display import HTML, Image
 from matplotlib import animation
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -38,6 +38,9 @@ PLOTLY_COLOURS = ("#4d4d4d", "#ff7f0e", "#2ca02c", "#9467bd")  # one per clip wh
 MPL_AXES = [2, 0, 1]  # data (x, y, z) -> matplotlib (z, x, y): matplotlib's vertical axis is its z
 CLIP_SIZE = 4.0  # inches per clip in 3D figures
 ANIM_DPI = 72  # keeps a 200-frame jshtml animation well under matplotlib's 20 MB embed limit
+ANIMATION_FORMAT = "MOTIONGPT_LITE_ANIMATION"  # "gif": to_html gives a GIF (what execute-notebooks stores)
+GIF_DPI = 56  # 224 px a clip, legible; about 3 kB a frame, so a 200-frame GIF of one clip stays near 600 kB
+PLOTLY_DTYPE = np.float32  # plotly stores arrays as base64 bytes: float32 (sub-micrometre steps) makes a figure a fifth smaller
 
 
 def _figure(**kwargs) -> Figure:
@@ -178,16 +181,26 @@ def animate(joints, skeleton: Skeleton = HUMANML3D, title: str | Sequence[str] |
                                    interval=1000 / fps)
 
 
-def to_html(anim: animation.FuncAnimation) -> HTML:
-    """Self-contained JavaScript player (jshtml) that works in JupyterLab, Colab and under nbval."""
-    return HTML(anim.to_jshtml())
+def to_html(anim: animation.FuncAnimation) -> HTML | Image:
+    """Self-contained JavaScript player (jshtml) that works in JupyterLab, Colab and under nbval.
+
+    With ``MOTIONGPT_LITE_ANIMATION=gif`` in the environment (``motiongpt-lite execute-notebooks`` sets it) it
+    gives a small GIF instead, at :data:`GIF_DPI` and the animation's own speed: a stored notebook
+    then shows the motion on GitHub too and stays small (a jshtml player of 200 frames is 3-7 MB).
+    """
+    if os.environ.get(ANIMATION_FORMAT, "").lower() != "gif":
+        return HTML(anim.to_jshtml())
+    with tempfile.TemporaryDirectory() as folder:
+        return Image(data=save_animation(anim, Path(folder) / "animation.gif", dpi=GIF_DPI).read_bytes(), format="gif")
 
 
-def save_animation(anim: animation.FuncAnimation, path: str | os.PathLike, fps: float | None = None) -> Path:
+def save_animation(anim: animation.FuncAnimation, path: str | os.PathLike, fps: float | None = None,
+                   dpi: float | None = None) -> Path:
     """Write an animation to ``.gif`` (Pillow) or ``.mp4`` (ffmpeg), atomically (temp file, then rename).
 
     Args:
         fps: frames per second; default the animation's own speed.
+        dpi: resolution; default the figure's.
     Returns:
         The written path.
     """
@@ -203,7 +216,7 @@ def save_animation(anim: animation.FuncAnimation, path: str | os.PathLike, fps: 
     fd, tmp = tempfile.mkstemp(suffix=path.suffix, dir=path.parent)
     os.close(fd)
     try:
-        anim.save(tmp, writer=writer, fps=fps)
+        anim.save(tmp, writer=writer, fps=fps, dpi=dpi)
         mask = os.umask(0)
         os.umask(mask)
         os.chmod(tmp, 0o666 & ~mask)  # mkstemp creates 0600: give the GIF the permissions open() would
@@ -278,7 +291,7 @@ def plotly_animation(joints, skeleton: Skeleton = HUMANML3D, title: str | None =
     names = list(names) if names is not None else [f"clip {k + 1}" for k in range(len(clips))]
     if len(names) != len(clips):
         raise ValueError(f"got {len(names)} names for {len(clips)} clips; pass one name per clip.")
-    clips = [clip + np.array([k * spacing, 0.0, 0.0]) for k, clip in enumerate(clips)]
+    clips = [(clip + np.array([k * spacing, 0.0, 0.0])).astype(PLOTLY_DTYPE) for k, clip in enumerate(clips)]
     num_frames, fps = max(len(clip) for clip in clips), fps or skeleton.fps
     (x0, x1), (y0, y1), (z0, z1) = limits = _box(np.concatenate(clips).reshape(-1, 3))
     ratio = np.ptp(limits, axis=1) / np.ptp(limits, axis=1).max()  # (3,) equal scale on every axis

@@ -1,6 +1,8 @@
 """motiongpt_lite.viz: every plot builds headless, has the right structure and really draws the skeleton."""
 from __future__ import annotations
 
+import io
+
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
@@ -83,6 +85,14 @@ def test_animation_frame0_draws_the_skeleton_bones():
 def test_to_html_embeds_every_frame_as_jshtml():
     html = viz.to_html(viz.animate(synthetic_clip(3))).data
     assert "<script" in html and html.count("data:image/png;base64") == 3
+
+
+def test_to_html_gives_a_small_gif_for_stored_notebooks(monkeypatch):
+    monkeypatch.setenv(viz.ANIMATION_FORMAT, "gif")  # what execute-notebooks sets
+    shown = viz.to_html(viz.animate(synthetic_clip(4)))
+    with Image.open(io.BytesIO(shown.data)) as gif:
+        assert gif.format == "GIF" and gif.n_frames == 4
+        assert gif.size == (round(viz.CLIP_SIZE * viz.GIF_DPI),) * 2
 
 
 def test_save_animation_writes_a_gif_with_every_frame(tmp_path):

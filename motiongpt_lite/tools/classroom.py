@@ -36,6 +36,8 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from motiongpt_lite.tools.executed_course import RECORD_KEY, record_problems, strip_record
+
 __all__ = ["Exercise", "ExerciseStatus", "UnbalancedMarkers", "SETUP_LINES", "STATUSES", "find_exercises",
            "student_notebook", "write_student_copies", "execute_notebook", "notebook_progress", "progress",
            "progress_table", "progress_report", "lint_notebook", "add_subcommands", "main"]
@@ -266,11 +268,13 @@ def student_notebook(nb: dict, name: str = "notebook") -> dict:
     Returns:
         A new notebook: solution blocks replaced by ``raise NotImplementedError("Exercise N.M: ...")``
         (lines outside the markers kept), solution cells tagged ``raises-exception``, every output and
-        execution count cleared, the ``nbval-check-output`` tags removed.
+        execution count cleared (with the record and the first cell's line of ``execute-notebooks``), the
+        ``nbval-check-output`` tags removed.
     Raises:
         UnbalancedMarkers: see :func:`find_exercises`.
     """
     student = copy.deepcopy(nb)
+    strip_record(student)
     cells = student.get("cells", [])
     for exercise in find_exercises(student, name):
         later = "\n".join(_source(cells[i]) for i in exercise.check_cells)
@@ -495,7 +499,8 @@ def lint_notebook(path: str | Path) -> list[str]:
     solution cell with balanced markers and one checker cell ``run_check("N.M", lambda:
     check_exercise_N_M(...))``, tagged ``nbval-check-output`` and stored with the single output
     ``Exercise N.M: correct ✓`` and an execution count (nbval compares only cells whose count is set);
-    every other output stripped.
+    every other output stripped, unless ``execute-notebooks`` stored them and they are still that run's
+    (:func:`~motiongpt_lite.tools.executed_course.record_problems`: neither a source nor an output changed since).
 
     Returns:
         One sentence per problem; empty when the notebook is clean.
@@ -550,9 +555,12 @@ def lint_notebook(path: str | Path) -> list[str]:
                             "'unrun reference cell has outputs').")
         if not {function, "run_check"} <= imported:
             problems.append(f"{label}: the setup cell must import run_check and {function} from motiongpt_lite.exercises.")
+    if RECORD_KEY in nb.get("metadata", {}):  # outputs written by execute-notebooks: still this run's?
+        return problems + record_problems(nb)
     dirty = [i for i in code if i not in checks and (cells[i].get("outputs") or cells[i].get("execution_count"))]
     if dirty:
-        problems.append(f"cells {dirty} have outputs or execution counts; strip them (only checker cells keep one).")
+        problems.append(f"cells {dirty} have outputs or execution counts; strip them (only checker cells keep one), "
+                        "or store a whole run with `motiongpt-lite execute-notebooks`.")
     return problems
 
 

@@ -1,8 +1,9 @@
 """Run every notebook top to bottom at a preset, as a learner would, and report how each one went.
 
 ``motiongpt-lite check-notebooks --preset small [--clean]`` executes the notebooks in name order (00 ... 08),
-each in a fresh ``python3`` kernel started in the notebook's own folder, headless (``MPLBACKEND=Agg``) and
-with ``MOTIONGPT_LITE_PRESET`` set to the preset. A notebook stops at its first failing cell, as "Run All"
+each in a fresh ``python3`` kernel started in the notebook's own folder, with ``MOTIONGPT_LITE_PRESET`` set to
+the preset and matplotlib's inline backend (as in JupyterLab: figures become PNG outputs, so the sizes below
+are what a learner's saved notebook holds; an ``MPLBACKEND`` of the calling shell is not passed on). A notebook stops at its first failing cell, as "Run All"
 does in JupyterLab (cells tagged ``raises-exception`` may fail). The table it prints says, per notebook,
 whether it passed (or the cell it failed at, and why), how long it took and how large the notebook is once
 it holds its outputs::
@@ -117,7 +118,7 @@ def run_notebook(path: str | Path, output: str | Path, env: dict[str, str],
     def on_cell_execute(cell, cell_index, **_) -> None:
         current["index"] = cell_index
 
-    client = NotebookClient(nb, kernel_name="python3", timeout=timeout, allow_errors=False,
+    client = NotebookClient(nb, kernel_name="python3", timeout=timeout, allow_errors=False, record_timing=False,
                             resources={"metadata": {"path": str(path.parent.resolve())}},
                             on_cell_execute=on_cell_execute)
     start = time.perf_counter()
@@ -150,7 +151,8 @@ def _prepare_output(out: Path, sources: Sequence[Path]) -> None:
 
 def check_notebooks(preset: str = "small", notebooks: str | Path | Sequence[str | Path] = "notebooks",
                     out_dir: str | Path | None = None, clean: bool = False, only: Sequence[str] = (),
-                    timeout: int | None = DEFAULT_TIMEOUT, progress: bool = True) -> list[NotebookRun]:
+                    timeout: int | None = DEFAULT_TIMEOUT, progress: bool = True,
+                    env: dict[str, str] | None = None) -> list[NotebookRun]:
     """Execute notebooks at ``preset``, one fresh kernel each, in name order, and report each one.
 
     Args:
@@ -163,6 +165,7 @@ def check_notebooks(preset: str = "small", notebooks: str | Path | Sequence[str 
         only: keep the notebooks whose file name starts with one of these (e.g. ``["00", "04"]``).
         timeout: seconds one cell may take before its notebook counts as failed (None: no limit).
         progress: print a line per notebook to stderr while running.
+        env: further environment variables for the kernels.
     Returns:
         One :class:`NotebookRun` per notebook; ``report.md`` and ``report.json`` are written to ``out_dir``.
     Raises:
@@ -180,8 +183,7 @@ def check_notebooks(preset: str = "small", notebooks: str | Path | Sequence[str 
                                 + "; pass --notebooks the folder of the notebooks (default: notebooks).")
     out = Path(out_dir) if out_dir else Path("outputs") / "notebook_check" / preset
     _prepare_output(out, paths)
-    env = {**os.environ, "MOTIONGPT_LITE_PRESET": preset}
-    env.setdefault("MPLBACKEND", "Agg")
+    env = {**{k: v for k, v in os.environ.items() if k != "MPLBACKEND"}, "MOTIONGPT_LITE_PRESET": preset, **(env or {})}
     if clean:
         checkpoints = out / "checkpoints"
         shutil.rmtree(checkpoints, ignore_errors=True)
