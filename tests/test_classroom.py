@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import importlib
 import json
+import uuid
 import os
 import re
 import sys
@@ -32,7 +33,8 @@ DOCS = REPO / "docs"
 
 def cell(kind: str, source: str, tags: list[str] | None = None, outputs: list | None = None) -> dict:
     """A notebook cell as nbformat writes it."""
-    made = {"cell_type": kind, "metadata": {"tags": tags} if tags else {}, "source": source.splitlines(keepends=True)}
+    made = {"cell_type": kind, "id": uuid.uuid4().hex[:8], "metadata": {"tags": tags} if tags else {},
+            "source": source.splitlines(keepends=True)}
     if kind == "code":
         made.update(outputs=outputs or [], execution_count=3 if outputs else None)
     return made
@@ -176,13 +178,15 @@ def test_lint_reports_each_broken_convention(tmp_path):
     bad["cells"][6]["outputs"] = [stream("Exercise 9.2: not done yet\n")]
     bad["cells"][6]["metadata"] = {}
     bad["cells"][6]["execution_count"] = None  # nbval would skip the comparison
+    bad["cells"][2]["id"] = bad["cells"][1]["id"]
     path.write_text(json.dumps(bad))
     problems = "\n".join(lint_notebook(path))
     for expected in ("Colab badge must link https://colab.research.google.com/github/motiongpt-lite/motiongpt_lite/"
                      "blob/main/notebooks/07_x.ipynb", "canonical setup lines", "exercise 9.1: 0 checker cells",
                      "exercise 9.2, cell 6: tag the checker cell", "store exactly one output",
                      "the setup cell must import run_check and check_exercise_9_2",
-                     "exercise 9.2, cell 6: the checker cell must be the one line"):
+                     "exercise 9.2, cell 6: the checker cell must be the one line",
+                     "cells [1, 2] have no id or a repeated one"):
         assert expected in problems
     good = toy_notebook()
     good["cells"].insert(1, cell("markdown", "[![Open In Colab](https://colab.research.google.com/assets/colab-badge"

@@ -91,7 +91,8 @@ def test_to_html_gives_a_small_gif_for_stored_notebooks(monkeypatch):
     monkeypatch.setenv(viz.ANIMATION_FORMAT, "gif")  # what execute-notebooks sets
     shown = viz.to_html(viz.animate(synthetic_clip(4)))
     with Image.open(io.BytesIO(shown.data)) as gif:
-        assert gif.format == "GIF" and gif.n_frames == 4
+        assert gif.format == "GIF" and gif.n_frames == len(range(0, 4, viz.GIF_FRAME_STEP))
+        assert gif.info["duration"] == 1000 * viz.GIF_FRAME_STEP / HUMANML3D.fps, "every kept frame, at real speed"
         assert gif.size == (round(viz.CLIP_SIZE * viz.GIF_DPI),) * 2
 
 

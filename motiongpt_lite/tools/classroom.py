@@ -514,6 +514,11 @@ def lint_notebook(path: str | Path) -> list[str]:
         _source(c) for c in cells if c["cell_type"] == "markdown"))
     if badges != [badge]:
         problems.append(f"the Colab badge must link {badge} (found {badges or 'none'}).")
+    ids = [c.get("id") for c in cells]
+    if None in ids or len(set(ids)) < len(ids):
+        problems.append(f"cells {[i for i, x in enumerate(ids) if x is None or ids.count(x) > 1]} have no id or a "
+                        "repeated one; give each cell a unique 'id' (nbformat 4.5 requires it; "
+                        "nbformat.validator.normalize adds the missing ones).")
     code = [i for i, c in enumerate(cells) if c["cell_type"] == "code"]
     setup = _source(cells[code[0]]) if code else ""
     if tuple(setup.splitlines()[:len(SETUP_LINES)]) != SETUP_LINES:

@@ -166,7 +166,8 @@ def _with_outputs(source: dict, executed: dict, preset: str, clean: bool, second
 
     nb = json.loads(json.dumps(source))
     ran = executed["cells"]
-    if [c.get("id") for c in ran] != [c.get("id") for c in nb["cells"]]:
+    if [(c["cell_type"], _text(c.get("source", ""))) for c in ran] != [
+            (c["cell_type"], _text(c.get("source", ""))) for c in nb["cells"]]:
         raise ValueError("the executed copy's cells are not the notebook's; run again.")
     for cell, done in zip(nb["cells"], ran):
         if cell["cell_type"] == "code":
