@@ -207,8 +207,8 @@ def _readme_outputs(nbs: dict[str, dict]) -> list[str]:
     return parts
 
 
-def _publish_gallery(source: Path, docs: Path, force: bool) -> list[str]:
-    """Copy the gallery written by notebook 07 into ``docs``; its table rows with paths from the repository root."""
+def _publish_gallery(source: Path, docs: Path, root: Path, force: bool) -> list[str]:
+    """Copy the gallery written by notebook 07 into ``docs``; its table rows, image paths relative to ``root``."""
     from motiongpt_lite.pipeline import GALLERY_MARK
 
     page = source / "gallery.md"
@@ -224,7 +224,7 @@ def _publish_gallery(source: Path, docs: Path, force: bool) -> list[str]:
         _write_atomic(docs / image.name, image.read_bytes())
     text = page.read_text(encoding="utf-8")
     _write_atomic(target, text)
-    prefix = docs.as_posix().rstrip("/") + "/"
+    prefix = docs.resolve().relative_to(root.resolve()).as_posix() + "/"
     return [re.sub(r"!\[\]\((gallery_\d+\.png)\)", lambda m: f"![]({prefix}{m[1]})", line)
             for line in text.splitlines() if line.startswith("|")]
 
@@ -236,12 +236,13 @@ def _readme_block(runs, nbs: dict[str, dict], gallery: list[str], preset: str, c
 
     command, _ = _facts(preset, clean, 0.0, commit)
     total = sum(r.seconds for r in runs)
-    state = "from a clean state (nothing trained beforehand)" if clean else "reusing the checkpoints already there"
+    state = "from a clean state" if clean else "reusing the checkpoints already there"
     folder = notebooks.resolve().relative_to(root.resolve()).as_posix()
     lines = [README_BEGIN, f"**The course, executed.** `{command}` ran the notebooks one after another on "
              f"{time.strftime('%Y-%m-%d')} at commit {commit} (motiongpt_lite {__version__}, {os.cpu_count()}-core "
              f"CPU, {state}): {_duration(total)} in all. Each notebook is stored with that run's outputs, so you can "
-             "read the argument before running it and compare your run with it.", "",
+             "read the argument before running it and compare your run with it. The notebooks train their own "
+             "model, stage by stage as a learner does; its numbers are not those of the main job below.", "",
              "| notebook | run time | size with outputs |", "|---|---|---|"]
     lines += [f"| [{r.notebook}]({folder}/{r.notebook}) | {_duration(r.seconds)} | "
               f"{_size(len(_notebook_text(nbs[r.notebook]).encode()))} |" for r in runs]
@@ -323,7 +324,8 @@ def execute_notebooks(preset: str = "small", notebooks: str | Path = "notebooks"
         from motiongpt_lite.config import checkpoint_root
 
         checkpoints = (out / "checkpoints") if clean else checkpoint_root()
-        gallery = _publish_gallery(checkpoints / preset / "gallery", readme.parent / "docs" / "gallery", force)
+        gallery = _publish_gallery(checkpoints / preset / "gallery", readme.parent / "docs" / "gallery",
+                                   readme.parent, force)
         block = _readme_block(runs, written, gallery, preset, clean, commit, folder, readme.parent)
         if not _publish_readme(readme, block):
             print(f"[execute-notebooks] {readme} has no '{README_BEGIN}' ... '{README_END}' block; README left as it "
