@@ -125,3 +125,30 @@ def test_a_real_notebook_executed_passes_the_lint_until_a_source_or_an_output_ch
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
     assert nb["metadata"][RECORD_KEY]["outputs_sha256"] != outputs_digest(nb)
     assert any("edited" in p for p in lint_notebook(path))
+
+
+def test_the_readme_block_shows_the_run_and_the_gallery_notebook_07_wrote(tmp_path, monkeypatch):
+    from motiongpt_lite.pipeline import GALLERY_MARK
+
+    checkpoints = tmp_path / "checkpoints"
+    gallery = checkpoints / "tiny" / "gallery"
+    gallery.mkdir(parents=True)
+    (gallery / "gallery.md").write_text(f"{GALLERY_MARK}\n# Gallery\n\n| caption | motion |\n|---|---|\n"
+                                        "| a man waves. | ![](gallery_0.png) |\n")
+    (gallery / "gallery_0.png").write_bytes(b"\x89PNG not really")
+    monkeypatch.setenv("MOTIONGPT_LITE_CHECKPOINTS", str(checkpoints))
+    repo = tmp_path / "repo"
+    _probe(repo / "notebooks", ["print(6 * 7)"])
+    readme = repo / "README.md"
+    readme.write_text(f"# title\n\n{README_BEGIN}\n{README_END}\n")
+    execute_notebooks("tiny", repo / "notebooks", out_dir=tmp_path / "out", progress=False, readme=readme)
+    text = readme.read_text()
+    assert "| a man waves. | ![](docs/gallery/gallery_0.png) |" in text, "image paths relative to the README"
+    assert (repo / "docs" / "gallery" / "gallery_0.png").read_bytes() == b"\x89PNG not really"
+    assert "| [00_probe.ipynb](notebooks/00_probe.ipynb) |" in text and "--preset tiny" in text
+
+    (repo / "docs" / "gallery" / "gallery.md").write_text("# my own page\n")  # not written by the gallery
+    before = (repo / "notebooks" / "00_probe.ipynb").read_bytes()
+    with pytest.raises(ValueError, match="gallery.md was not written by `motiongpt-lite gallery`"):
+        execute_notebooks("tiny", repo / "notebooks", out_dir=tmp_path / "out2", progress=False, readme=readme)
+    assert not (tmp_path / "out2").exists() and (repo / "notebooks" / "00_probe.ipynb").read_bytes() == before

@@ -207,23 +207,27 @@ def _readme_outputs(nbs: dict[str, dict]) -> list[str]:
     return parts
 
 
-def _publish_gallery(source: Path, docs: Path, root: Path, force: bool) -> list[str]:
-    """Copy the gallery written by notebook 07 into ``docs``; its table rows, image paths relative to ``root``."""
+def _check_gallery_target(docs: Path, force: bool) -> None:
+    """Refuse a ``docs/gallery.md`` that the gallery writer did not write (unless ``force``)."""
     from motiongpt_lite.pipeline import GALLERY_MARK
 
-    page = source / "gallery.md"
-    if not page.is_file():
-        return []
     target = docs / "gallery.md"
     if target.exists() and GALLERY_MARK not in target.read_text(encoding="utf-8") and not force:
         raise ValueError(f"{target} was not written by `motiongpt-lite gallery`; move it or pass --force.")
+
+
+def _publish_gallery(source: Path, docs: Path, root: Path) -> list[str]:
+    """Copy the gallery written by notebook 07 into ``docs``; its table rows, image paths relative to ``root``."""
+    page = source / "gallery.md"
+    if not page.is_file():
+        return []
     docs.mkdir(parents=True, exist_ok=True)
     for old in docs.glob("gallery_*.png"):
         old.unlink()
     for image in sorted(source.glob("gallery_*.png")):
         _write_atomic(docs / image.name, image.read_bytes())
     text = page.read_text(encoding="utf-8")
-    _write_atomic(target, text)
+    _write_atomic(docs / "gallery.md", text)
     prefix = docs.resolve().relative_to(root.resolve()).as_posix() + "/"
     return [re.sub(r"!\[\]\((gallery_\d+\.png)\)", lambda m: f"![]({prefix}{m[1]})", line)
             for line in text.splitlines() if line.startswith("|")]
@@ -284,8 +288,9 @@ def execute_notebooks(preset: str = "small", notebooks: str | Path = "notebooks"
     Returns:
         The :class:`~motiongpt_lite.tools.notebook_check.NotebookRun` of each notebook.
     Raises:
-        ValueError: a notebook holds outputs this command did not write (and not ``force``), a notebook
-            failed, or a notebook's file changed during the run; nothing is written back then.
+        ValueError: a notebook holds outputs this command did not write, or ``docs/gallery/gallery.md`` is
+            not the gallery writer's (and not ``force``), both before anything runs; a notebook failed, or a
+            notebook's file changed during the run: nothing is written back then.
     """
     from motiongpt_lite.tools.classroom import _notebooks, _read
     from motiongpt_lite.tools.notebook_check import DEFAULT_TIMEOUT, check_notebooks, runs_table
@@ -301,6 +306,9 @@ def execute_notebooks(preset: str = "small", notebooks: str | Path = "notebooks"
     if foreign and not force:
         raise ValueError(f"{', '.join(foreign)} hold outputs that execute-notebooks did not write; save them elsewhere "
                          "(or commit them), then run again with --force to replace them.")
+    docs = Path(readme).parent / "docs" / "gallery" if readme is not None else None
+    if docs is not None:
+        _check_gallery_target(docs, force)
     before = {path: path.read_bytes() for path in paths}
     out = Path(out_dir) if out_dir else Path("outputs") / "execute_notebooks" / preset
     runs = check_notebooks(preset, paths, out_dir=out, clean=clean, timeout=timeout or DEFAULT_TIMEOUT,
@@ -324,8 +332,7 @@ def execute_notebooks(preset: str = "small", notebooks: str | Path = "notebooks"
         from motiongpt_lite.config import checkpoint_root
 
         checkpoints = (out / "checkpoints") if clean else checkpoint_root()
-        gallery = _publish_gallery(checkpoints / preset / "gallery", readme.parent / "docs" / "gallery",
-                                   readme.parent, force)
+        gallery = _publish_gallery(checkpoints / preset / "gallery", docs, readme.parent)
         block = _readme_block(runs, written, gallery, preset, clean, commit, folder, readme.parent)
         if not _publish_readme(readme, block):
             print(f"[execute-notebooks] {readme} has no '{README_BEGIN}' ... '{README_END}' block; README left as it "
